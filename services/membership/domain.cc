@@ -1,0 +1,291 @@
+#include "services/membership/domain.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "services/common/countries.h"
+
+namespace gnlc::membership {
+namespace {
+
+bool IsLanguageTag(absl::string_view tag) {
+  // BCP 47, loosely: a 2-3 letter primary subtag, then alphanumeric subtags ("zh-Hans").
+  if (tag.size() < 2 || tag.size() > 35) return false;
+  size_t primary = tag.find('-');
+  absl::string_view first = tag.substr(0, primary);
+  if (first.size() < 2 || first.size() > 3) return false;
+  for (char c : first) {
+    if (!absl::ascii_islower(c)) return false;
+  }
+  for (char c : tag) {
+    if (!absl::ascii_isalnum(c) && c != '-') return false;
+  }
+  return true;
+}
+
+bool LooksLikeEmail(absl::string_view s) {
+  size_t at = s.find('@');
+  return at != absl::string_view::npos && at > 0 && s.find('.', at) != absl::string_view::npos &&
+         s.back() != '.' && s.find(' ') == absl::string_view::npos;
+}
+
+}  // namespace
+
+void ValidateCityFields(const City& city, absl::CivilDay today, FieldErrors& errors,
+                        absl::string_view prefix) {
+  auto field = [&](absl::string_view name) { return absl::StrCat(prefix, name); };
+  if (city.names.empty() || !city.names.contains("en")) {
+    errors.Add(field("display_names"), "must include an English (\"en\") name");
+  }
+  for (const auto& [language, name] : city.names) {
+    if (!IsLanguageTag(language)) {
+      errors.Add(field("display_names"),
+                 absl::StrCat("'", language, "' is not a BCP 47 language tag such as zh or en"));
+    } else if (absl::StripAsciiWhitespace(name).empty() || name.size() > 200) {
+      errors.Add(field("display_names"),
+                 absl::StrCat("the ", language, " name must be 1-200 characters"));
+    }
+  }
+  const Country* country = ReferenceData::Get().FindCountry(city.country);
+  if (country == nullptr) {
+    errors.Add(field("country_code"),
+               absl::StrCat("'", city.country, "' is not an ISO 3166-1 alpha-2 country code"));
+  }
+  if (city.kind == CityKind::kUnspecified) {
+    errors.Add(field("kind"), "must be CITY, TOWN, VILLAGE, MUNICIPALITY or COMMUNITY");
+  }
+  if (city.population <= 0) errors.Add(field("population"), "must be a positive number");
+  if (city.population_year < 1900 || city.population_year > today.year()) {
+    errors.Add(field("population_year"),
+               absl::StrCat("must be a year between 1900 and ", today.year()));
+  }
+  if (absl::StripAsciiWhitespace(city.governing_body).empty()) {
+    errors.Add(field("governing_body.name"), "is required (e.g. \"City Council\")");
+  }
+  if (absl::StripAsciiWhitespace(city.mayor).empty()) errors.Add(field("mayor"), "is required");
+  if (!city.contact.email.empty() && !LooksLikeEmail(city.contact.email)) {
+    errors.Add(field("contact.email"), "is not an e-mail address");
+  }
+  if (!city.website.empty() && !absl::StartsWith(city.website, "https://") &&
+      !absl::StartsWith(city.website, "http://")) {
+    errors.Add(field("website"), "must be an http:// or https:// URL");
+  }
+}
+
+std::string DeriveCityId(absl::string_view country, absl::string_view english_name) {
+  std::string id = absl::AsciiStrToLower(country);
+  id += '-';
+  bool dash = true;
+  for (char c : english_name) {
+    if (absl::ascii_isalnum(static_cast<unsigned char>(c))) {
+      id += absl::ascii_tolower(static_cast<unsigned char>(c));
+      dash = false;
+    } else if (!dash) {
+      id += '-';
+      dash = true;
+    }
+  }
+  while (!id.empty() && id.back() == '-') id.pop_back();
+  if (id.size() > 63) id.resize(63);
+  while (!id.empty() && id.back() == '-') id.pop_back();
+  return id;
+}
+
+bool IsValidCityId(absl::string_view id) {
+  if (id.size() < 2 || id.size() > 63 || !absl::ascii_islower(id[0]) || id.back() == '-') {
+    return false;
+  }
+  for (char c : id) {
+    if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '-') return false;
+  }
+  return true;
+}
+
+void ValidateSignature(const MayorSignature& s, absl::CivilDay today, FieldErrors& errors,
+                       absl::string_view prefix) {
+  auto check_day = [&](const std::optional<absl::CivilDay>& day, absl::string_view name) {
+    if (day && *day > today) {
+      errors.Add(absl::StrCat(prefix, name), "must not be in the future");
+    } else if (day && day->year() < 2013) {
+      // The two documents date from the first International Conference (Beijing, 2013).
+      errors.Add(absl::StrCat(prefix, name), "must not be before 2013");
+    }
+  };
+  check_day(s.signed_on, "signed_on");
+  check_day(s.beijing_declaration_adopted_on, "beijing_declaration_adopted_on");
+  check_day(s.key_features_adopted_on, "key_features_adopted_on");
+}
+
+std::vector<PreconditionViolation> EligibilityViolations(const City& city,
+                                                         const MayorSignature& signature) {
+  std::vector<PreconditionViolation> out;
+  auto add = [&](std::string subject, std::string description) {
+    out.push_back({"ELIGIBILITY", std::move(subject), std::move(description)});
+  };
+  if (city.population < kMinimumPopulation) {
+    add("city.population", absl::StrFormat("the city has %d inhabitants; members need at least "
+                                           "%d",
+                                           city.population, kMinimumPopulation));
+  }
+  if (!city.governing_body_elected) {
+    add("city.governing_body.elected",
+        "the city must be governed by an elected council or other elected body");
+  }
+  if (!signature.beijing_declaration_adopted_on) {
+    add("mayor_signature.beijing_declaration_adopted_on",
+        "the mayor must formally adopt the Beijing Declaration on Building Learning Cities");
+  }
+  if (!signature.key_features_adopted_on) {
+    add("mayor_signature.key_features_adopted_on",
+        "the mayor must formally adopt the Key Features of Learning Cities");
+  }
+  if (absl::StripAsciiWhitespace(signature.signatory).empty() || !signature.signed_on) {
+    add("mayor_signature.signatory", "the application must be signed by the mayor, with a date");
+  }
+  if (!signature.seal_affixed) {
+    add("mayor_signature.seal_affixed", "the application must bear the city's official seal");
+  }
+  if (ReferenceData::Get().FindCountry(city.country) == nullptr) {
+    add("city.country_code", absl::StrCat("'", city.country, "' is not a known country"));
+  }
+  return out;
+}
+
+absl::string_view StateName(ApplicationState state) {
+  switch (state) {
+    case ApplicationState::kDraft:
+      return "draft";
+    case ApplicationState::kSubmitted:
+      return "submitted";
+    case ApplicationState::kEndorsed:
+      return "endorsed";
+    case ApplicationState::kDeclined:
+      return "declined";
+    case ApplicationState::kWithdrawn:
+      return "withdrawn";
+    case ApplicationState::kRegistered:
+      return "registered";
+    default:
+      return "unspecified";
+  }
+}
+
+absl::string_view ActionName(ApplicationAction action) {
+  switch (action) {
+    case ApplicationAction::kUpdate:
+      return "update";
+    case ApplicationAction::kSubmit:
+      return "submit";
+    case ApplicationAction::kEndorse:
+      return "endorse";
+    case ApplicationAction::kReturn:
+      return "return";
+    case ApplicationAction::kDecline:
+      return "decline";
+    case ApplicationAction::kWithdraw:
+      return "withdraw";
+    case ApplicationAction::kRegister:
+      return "register";
+  }
+  return "";
+}
+
+absl::StatusOr<ApplicationState> NextState(ApplicationState from, ApplicationAction action) {
+  using S = ApplicationState;
+  using A = ApplicationAction;
+  // The whole state machine. Withdrawal is possible until the National Commission decides.
+  struct Edge {
+    S from;
+    A action;
+    S to;
+  };
+  static constexpr Edge kEdges[] = {
+      {S::kDraft, A::kUpdate, S::kDraft},           {S::kDraft, A::kSubmit, S::kSubmitted},
+      {S::kDraft, A::kWithdraw, S::kWithdrawn},     {S::kSubmitted, A::kEndorse, S::kEndorsed},
+      {S::kSubmitted, A::kReturn, S::kDraft},       {S::kSubmitted, A::kDecline, S::kDeclined},
+      {S::kSubmitted, A::kWithdraw, S::kWithdrawn}, {S::kEndorsed, A::kRegister, S::kRegistered},
+  };
+  std::vector<std::string> allowed;
+  for (const Edge& e : kEdges) {
+    if (e.from != from) continue;
+    if (e.action == action) return e.to;
+    allowed.emplace_back(ActionName(e.action));
+  }
+  return ErrorWithReason(
+      absl::StatusCode::kFailedPrecondition, "INVALID_APPLICATION_STATE",
+      absl::StrCat("cannot ", ActionName(action), " an application that is ", StateName(from),
+                   allowed.empty() ? "; it is final"
+                                   : absl::StrCat("; allowed now: ", absl::StrJoin(allowed, ", "))),
+      {{"state", std::string(StateName(from))}, {"action", std::string(ActionName(action))}});
+}
+
+absl::string_view MemberStatusName(MemberStatus status) {
+  switch (status) {
+    case MemberStatus::kNotAMember:
+      return "not a member";
+    case MemberStatus::kActive:
+      return "active";
+    case MemberStatus::kSuspended:
+      return "suspended";
+    case MemberStatus::kWithdrawn:
+      return "withdrawn";
+    default:
+      return "unspecified";
+  }
+}
+
+absl::string_view MemberActionName(MemberAction action) {
+  switch (action) {
+    case MemberAction::kSuspend:
+      return "suspended";
+    case MemberAction::kReinstate:
+      return "reinstated";
+    case MemberAction::kWithdraw:
+      return "withdrawn";
+  }
+  return "";
+}
+
+absl::StatusOr<MemberStatus> NextMemberStatus(MemberStatus from, MemberAction action) {
+  switch (action) {
+    case MemberAction::kSuspend:
+      if (from == MemberStatus::kActive) return MemberStatus::kSuspended;
+      break;
+    case MemberAction::kReinstate:
+      if (from == MemberStatus::kSuspended) return MemberStatus::kActive;
+      break;
+    case MemberAction::kWithdraw:
+      if (from == MemberStatus::kActive || from == MemberStatus::kSuspended) {
+        return MemberStatus::kWithdrawn;
+      }
+      break;
+  }
+  absl::string_view verb = action == MemberAction::kSuspend     ? "suspend"
+                           : action == MemberAction::kReinstate ? "reinstate"
+                                                                : "withdraw";
+  return ErrorWithReason(
+      absl::StatusCode::kFailedPrecondition, "INVALID_MEMBER_STATUS",
+      absl::StrCat("cannot ", verb, " a city whose membership is ", MemberStatusName(from),
+                   action == MemberAction::kReinstate
+                       ? "; only a suspended member can be reinstated "
+                         "(a withdrawn city applies again)"
+                       : "; only a registered member can be"),
+      {{"member_status", std::string(MemberStatusName(from))}});
+}
+
+std::string FormatDay(const std::optional<absl::CivilDay>& day) {
+  return day ? absl::FormatCivilTime(*day) : "";
+}
+
+std::optional<absl::CivilDay> ParseDay(absl::string_view text) {
+  absl::CivilDay day;
+  if (text.size() != 10 || !absl::ParseCivilTime(text, &day)) return std::nullopt;
+  return day;
+}
+
+std::string FoldForSearch(absl::string_view text) { return absl::AsciiStrToLower(text); }
+
+}  // namespace gnlc::membership
