@@ -57,7 +57,9 @@ absl::StatusOr<std::string> ApiKeyId(absl::string_view token) {
   return std::string(id);
 }
 
-std::string HashApiKey(absl::string_view token) {
+std::string HashApiKey(absl::string_view token) { return Sha256Hex(token); }
+
+std::string Sha256Hex(absl::string_view token) {
   EnsureSodium();
   unsigned char digest[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(token.data()), token.size());

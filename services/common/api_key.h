@@ -24,6 +24,9 @@ absl::StatusOr<std::string> ApiKeyId(absl::string_view token);
 // Hex SHA-256 of a token.
 std::string HashApiKey(absl::string_view token);
 
+// Hex SHA-256 of any bytes (request fingerprints, content hashes).
+std::string Sha256Hex(absl::string_view bytes);
+
 // Constant-time comparison of two hashes.
 bool SameApiKeyHash(absl::string_view a, absl::string_view b);
 

@@ -28,15 +28,6 @@ bool IsCountryCode(absl::string_view s) {
   return s.size() == 2 && absl::ascii_isupper(s[0]) && absl::ascii_isupper(s[1]);
 }
 
-// Lower-case letters, digits, '-' and '_', starting with a letter, 2-63 characters.
-bool IsSlug(absl::string_view s) {
-  if (s.size() < 2 || s.size() > 63 || !absl::ascii_islower(s[0])) return false;
-  for (char c : s) {
-    if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '-' && c != '_') return false;
-  }
-  return true;
-}
-
 absl::string_view ScopeText(const Grant& g) {
   switch (g.scope) {
     case Scope::kAll:
@@ -52,6 +43,16 @@ absl::string_view ScopeText(const Grant& g) {
 }
 
 }  // namespace
+
+bool IsValidId(absl::string_view id) {
+  if (id.size() < 2 || id.size() > 63 || !absl::ascii_islower(id[0]) || id.back() == '-') {
+    return false;
+  }
+  for (char c : id) {
+    if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '-') return false;
+  }
+  return true;
+}
 
 std::string Principal::ToString() const {
   if (role == Role::kSecretariat || role == Role::kAnonymous) return std::string(RoleName(role));
@@ -78,7 +79,7 @@ absl::StatusOr<Principal> ParsePrincipal(absl::string_view text) {
         ok = IsCountryCode(id);
         break;
       default:
-        ok = IsSlug(id);
+        ok = IsValidId(id);
     }
     if (ok) return p;
     break;

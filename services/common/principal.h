@@ -34,6 +34,10 @@ struct Principal {
   bool operator==(const Principal& other) const = default;
 };
 
+// True for an id of 2-63 lower-case letters, digits and hyphens that starts with a letter and
+// does not end with a hyphen: city ids ("cn-hangzhou"), partner ids and service names.
+bool IsValidId(absl::string_view id);
+
 // Parses a principal as written in ToString(); checks the shape of the id (a two-letter
 // upper-case country, a city id of lower-case letters, digits and hyphens), not existence.
 absl::StatusOr<Principal> ParsePrincipal(absl::string_view text);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "services/common/countries.h"
+#include "services/common/principal.h"
 
 namespace gnlc::membership {
 namespace {
@@ -94,15 +95,7 @@ std::string DeriveCityId(absl::string_view country, absl::string_view english_na
   return id;
 }
 
-bool IsValidCityId(absl::string_view id) {
-  if (id.size() < 2 || id.size() > 63 || !absl::ascii_islower(id[0]) || id.back() == '-') {
-    return false;
-  }
-  for (char c : id) {
-    if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '-') return false;
-  }
-  return true;
-}
+bool IsValidCityId(absl::string_view id) { return IsValidId(id); }
 
 void ValidateSignature(const MayorSignature& s, absl::CivilDay today, FieldErrors& errors,
                        absl::string_view prefix) {

@@ -1,9 +1,12 @@
 #include "services/membership/membership_api.h"
 
+#include <fcntl.h>
 #include <grpcpp/alarm.h>
 #include <sodium.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <deque>
 #include <fstream>
 #include <mutex>
@@ -85,7 +88,7 @@ std::string Fingerprint(const google::protobuf::Message& request) {
   }
   std::string bytes;
   copy->SerializeToString(&bytes);
-  return HashApiKey(bytes);
+  return Sha256Hex(bytes);
 }
 
 Idempotency IdempotencyFor(const Grant& grant, const std::string& request_id,
@@ -570,31 +573,6 @@ grpc::ServerUnaryReactor* MembershipApi::ListApplications(grpc::CallbackServerCo
       });
 }
 
-// The common shape of every workflow step on an application.
-#define GNLC_APPLICATION_STEP(Method, Action, NameExpr, EtagExpr, CommentExpr, ExtraCheck, Mutate) \
-  grpc::ServerUnaryReactor* MembershipApi::Method(grpc::CallbackServerContext* ctx,                \
-                                                  const v1::Method##Request* req,                  \
-                                                  v1::Method##Response* resp) {                    \
-    return gate_.Unary(ctx, #Method, [this, req, resp](const Grant& grant) -> absl::Status {       \
-      FieldErrors errors;                                                                          \
-      std::string id = ParseName(NameExpr, "applications", "name", errors);                        \
-      std::optional<int64_t> revision = ParseEtag(EtagExpr, errors);                               \
-      ExtraCheck;                                                                                  \
-      GNLC_RETURN_IF_ERROR(errors.ToStatus());                                                     \
-      GNLC_ASSIGN_OR_RETURN(                                                                       \
-          Application app,                                                                         \
-          store_.ApplyAction(                                                                      \
-              id, ApplicationAction::Action, revision,                                             \
-              [&](const Application& a, const City& c) -> absl::Status {                           \
-                GNLC_RETURN_IF_ERROR(grant.Check({a.country, a.city_id, false}));                  \
-                return GuardFor(ApplicationAction::Action, *req, c);                               \
-              },                                                                                   \
-              [&](Application& a) { Mutate; }, grant.principal.ToString(), CommentExpr));          \
-      ApplicationToProto(app, resp->mutable_application());                                        \
-      return absl::OkStatus();                                                                     \
-    });                                                                                            \
-  }
-
 namespace {
 
 MayorSignature SignatureFromProto(const v1::MayorSignature& s, FieldErrors& errors) {
@@ -610,82 +588,134 @@ MayorSignature SignatureFromProto(const v1::MayorSignature& s, FieldErrors& erro
   return out;
 }
 
-// Checks that depend on the current city (eligibility at submission).
-template <typename Request>
-absl::Status GuardFor(ApplicationAction action, const Request& req, const City& city) {
-  if constexpr (std::is_same_v<Request, v1::SubmitApplicationRequest>) {
-    FieldErrors ignored;  // already validated before the transaction
-    auto violations =
-        EligibilityViolations(city, SignatureFromProto(req.mayor_signature(), ignored));
-    if (!violations.empty()) {
-      return PreconditionError("NOT_ELIGIBLE", "the city does not meet the membership requirements",
-                               violations);
-    }
-  }
-  (void)action;
-  return absl::OkStatus();
+void RequireText(const std::string& text, absl::string_view field, absl::string_view why,
+                 FieldErrors& errors) {
+  if (absl::StripAsciiWhitespace(text).empty()) errors.Add(std::string(field), std::string(why));
 }
 
 }  // namespace
 
-GNLC_APPLICATION_STEP(
-    UpdateApplication, kUpdate, req->application().name(), req->etag(), "",
-    {
-      for (const std::string& p : req->update_mask().paths()) {
-        if (p != "motivation" && p != "contact") {
-          errors.Add("update_mask", absl::StrCat("'", p,
-                                                 "' cannot be updated; "
-                                                 "updatable: motivation, contact"));
+grpc::ServerUnaryReactor* MembershipApi::ApplicationStep(
+    grpc::CallbackServerContext* ctx, absl::string_view method, ApplicationAction action,
+    std::string name, std::string name_field, std::string etag, std::string comment,
+    v1::Application* out, std::function<StepPlan(FieldErrors&)> prepare) {
+  return gate_.Unary(
+      ctx, method, [=, this, prepare = std::move(prepare)](const Grant& grant) -> absl::Status {
+        FieldErrors errors;
+        std::string id = ParseName(name, "applications", name_field, errors);
+        std::optional<int64_t> revision = ParseEtag(etag, errors);
+        StepPlan plan = prepare(errors);
+        GNLC_RETURN_IF_ERROR(errors.ToStatus());
+        GNLC_ASSIGN_OR_RETURN(
+            Application app, store_.ApplyAction(
+                                 id, action, revision,
+                                 [&](const Application& a, const City& c) -> absl::Status {
+                                   GNLC_RETURN_IF_ERROR(grant.Check({a.country, a.city_id, false}));
+                                   return plan.guard ? plan.guard(a, c) : absl::OkStatus();
+                                 },
+                                 [&](Application& a) {
+                                   if (plan.mutate) plan.mutate(a);
+                                 },
+                                 grant.principal.ToString(), comment));
+        ApplicationToProto(app, out);
+        return absl::OkStatus();
+      });
+}
+
+grpc::ServerUnaryReactor* MembershipApi::UpdateApplication(grpc::CallbackServerContext* ctx,
+                                                           const v1::UpdateApplicationRequest* req,
+                                                           v1::UpdateApplicationResponse* resp) {
+  return ApplicationStep(
+      ctx, "UpdateApplication", ApplicationAction::kUpdate, req->application().name(),
+      "application.name", req->etag(), "", resp->mutable_application(), [req](FieldErrors& errors) {
+        if (req->update_mask().paths().empty()) {
+          errors.Add("update_mask", "name the fields to change");
         }
-      }
-      if (req->update_mask().paths().empty())
-        errors.Add("update_mask", "name the fields to change");
-    },
-    {
-      for (const std::string& p : req->update_mask().paths()) {
-        if (p == "motivation") a.motivation = req->application().motivation();
-        if (p == "contact") a.contact = ContactFromProto(req->application().contact());
-      }
-    })
+        for (const std::string& p : req->update_mask().paths()) {
+          if (p != "motivation" && p != "contact") {
+            errors.Add("update_mask", absl::StrCat("'", p,
+                                                   "' cannot be updated; updatable: "
+                                                   "motivation, contact"));
+          }
+        }
+        if (req->application().motivation().size() > 10000) {
+          errors.Add("application.motivation", "must be at most 10,000 characters");
+        }
+        return StepPlan{nullptr, [req](Application& a) {
+                          for (const std::string& p : req->update_mask().paths()) {
+                            if (p == "motivation") a.motivation = req->application().motivation();
+                            if (p == "contact") {
+                              a.contact = ContactFromProto(req->application().contact());
+                            }
+                          }
+                        }};
+      });
+}
 
-GNLC_APPLICATION_STEP(
-    SubmitApplication, kSubmit, req->name(), req->etag(), "",
-    { SignatureFromProto(req->mayor_signature(), errors); },
-    {
-      FieldErrors ignored;
-      a.signature = SignatureFromProto(req->mayor_signature(), ignored);
-    })
+grpc::ServerUnaryReactor* MembershipApi::SubmitApplication(grpc::CallbackServerContext* ctx,
+                                                           const v1::SubmitApplicationRequest* req,
+                                                           v1::SubmitApplicationResponse* resp) {
+  return ApplicationStep(
+      ctx, "SubmitApplication", ApplicationAction::kSubmit, req->name(), "name", req->etag(), "",
+      resp->mutable_application(), [req](FieldErrors& errors) {
+        auto signature =
+            std::make_shared<MayorSignature>(SignatureFromProto(req->mayor_signature(), errors));
+        return StepPlan{
+            // Eligibility is checked on the city as it stands in the same transaction.
+            [signature](const Application&, const City& city) -> absl::Status {
+              auto violations = EligibilityViolations(city, *signature);
+              if (violations.empty()) return absl::OkStatus();
+              return PreconditionError(
+                  "NOT_ELIGIBLE", "the city does not meet the membership requirements", violations);
+            },
+            [signature](Application& a) { a.signature = *signature; }};
+      });
+}
 
-GNLC_APPLICATION_STEP(
-    EndorseApplication, kEndorse, req->name(), req->etag(), req->comment(),
-    {
-      if (req->commission_reference().empty()) {
-        errors.Add("commission_reference",
-                   "is required: the Commission's reference for its endorsement");
-      }
-    },
-    { a.commission_reference = req->commission_reference(); })
+grpc::ServerUnaryReactor* MembershipApi::EndorseApplication(
+    grpc::CallbackServerContext* ctx, const v1::EndorseApplicationRequest* req,
+    v1::EndorseApplicationResponse* resp) {
+  return ApplicationStep(
+      ctx, "EndorseApplication", ApplicationAction::kEndorse, req->name(), "name", req->etag(),
+      req->comment(), resp->mutable_application(), [req](FieldErrors& errors) {
+        RequireText(req->commission_reference(), "commission_reference",
+                    "is required: the Commission's reference for its endorsement", errors);
+        return StepPlan{nullptr, [req](Application& a) {
+                          a.commission_reference = req->commission_reference();
+                        }};
+      });
+}
 
-GNLC_APPLICATION_STEP(ReturnApplication, kReturn, req->name(), req->etag(), req->comment(),
-                      {
-                        if (absl::StripAsciiWhitespace(req->comment()).empty()) {
-                          errors.Add("comment", "is required: say what the city should change");
-                        }
-                      },
-                      {})
+grpc::ServerUnaryReactor* MembershipApi::ReturnApplication(grpc::CallbackServerContext* ctx,
+                                                           const v1::ReturnApplicationRequest* req,
+                                                           v1::ReturnApplicationResponse* resp) {
+  return ApplicationStep(ctx, "ReturnApplication", ApplicationAction::kReturn, req->name(), "name",
+                         req->etag(), req->comment(), resp->mutable_application(),
+                         [req](FieldErrors& errors) {
+                           RequireText(req->comment(), "comment",
+                                       "is required: say what the city should change", errors);
+                           return StepPlan{};
+                         });
+}
 
-GNLC_APPLICATION_STEP(DeclineApplication, kDecline, req->name(), req->etag(), req->reason(),
-                      {
-                        if (absl::StripAsciiWhitespace(req->reason()).empty()) {
-                          errors.Add("reason", "is required");
-                        }
-                      },
-                      {})
+grpc::ServerUnaryReactor* MembershipApi::DeclineApplication(
+    grpc::CallbackServerContext* ctx, const v1::DeclineApplicationRequest* req,
+    v1::DeclineApplicationResponse* resp) {
+  return ApplicationStep(ctx, "DeclineApplication", ApplicationAction::kDecline, req->name(),
+                         "name", req->etag(), req->reason(), resp->mutable_application(),
+                         [req](FieldErrors& errors) {
+                           RequireText(req->reason(), "reason", "is required", errors);
+                           return StepPlan{};
+                         });
+}
 
-GNLC_APPLICATION_STEP(WithdrawApplication, kWithdraw, req->name(), req->etag(), req->reason(), {},
-                      {})
-
-#undef GNLC_APPLICATION_STEP
+grpc::ServerUnaryReactor* MembershipApi::WithdrawApplication(
+    grpc::CallbackServerContext* ctx, const v1::WithdrawApplicationRequest* req,
+    v1::WithdrawApplicationResponse* resp) {
+  return ApplicationStep(ctx, "WithdrawApplication", ApplicationAction::kWithdraw, req->name(),
+                         "name", req->etag(), req->reason(), resp->mutable_application(),
+                         [](FieldErrors&) { return StepPlan{}; });
+}
 
 grpc::ServerUnaryReactor* MembershipApi::RegisterMember(grpc::CallbackServerContext* ctx,
                                                         const v1::RegisterMemberRequest* req,
@@ -942,7 +972,6 @@ class MembershipApi::WatchReactor final
       StartWrite(&pending_.front());
       return;
     }
-    busy_ = true;
     Submit([this] { Fetch(); });
   }
 
@@ -971,14 +1000,9 @@ class MembershipApi::WatchReactor final
     filter_.limit = kPageSize;
     if (request_.start_at_now()) {
       // Skip the history: start after the newest event there is now.
-      EventFilter all = filter_;
-      while (true) {
-        auto page = api_.store_.ListEvents(all);
-        if (!page.ok()) return Done(page.status());
-        if (page->empty()) break;
-        all.after_seq = page->back().seq;
-      }
-      filter_.after_seq = all.after_seq;
+      auto latest = api_.store_.LatestEventSeq();
+      if (!latest.ok()) return Done(latest.status());
+      filter_.after_seq = *latest;
     }
     Fetch();
   }
@@ -992,7 +1016,6 @@ class MembershipApi::WatchReactor final
     auto events = api_.store_.ListEvents(filter_);
     if (!events.ok()) return Done(events.status());
     std::lock_guard lock(mu_);
-    busy_ = false;
     if (events->empty()) {
       alarm_.Set(absl::ToChronoTime(absl::Now() + kPollInterval),
                  [this](bool) { Submit([this] { Fetch(); }); });
@@ -1020,7 +1043,6 @@ class MembershipApi::WatchReactor final
   EventFilter filter_;
   std::mutex mu_;
   std::deque<v1::WatchMembershipEventsResponse> pending_;
-  bool busy_ = true;
   std::atomic<bool> finished_{false};
   grpc::Alarm alarm_;
 };
@@ -1153,37 +1175,41 @@ absl::StatusOr<Principal> StoreAuthenticator::Authenticate(absl::string_view tok
 }
 
 absl::Status EnsureBootstrapKey(MembershipStore& store, const std::string& path) {
-  std::ifstream in(path);
-  if (in) {
+  auto secretariat_key = [](const std::string& key_id, const std::string& hash) {
+    return ApiKeyRecord{
+        key_id, hash, "secretariat", "local bootstrap key", NowMicros(), "bootstrap", 0, "", ""};
+  };
+  if (std::ifstream in(path); in) {
     std::string token;
     std::getline(in, token);
-    StoreAuthenticator check(store);
-    auto principal = check.Authenticate(token);
-    if (principal.ok() && principal->role == Role::kSecretariat) return absl::OkStatus();
-    if (principal.ok() || principal.status().code() != absl::StatusCode::kUnauthenticated) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("--bootstrap_key_file ", path,
-                       " holds a key that is not an active "
-                       "secretariat key; remove the file to issue a new one"));
-    }
-    // The file's key is unknown here (a fresh database): register it as the secretariat's.
     GNLC_ASSIGN_OR_RETURN(std::string key_id, ApiKeyId(token));
-    return store.InsertApiKey({key_id, HashApiKey(token), "secretariat", "local bootstrap key",
-                               NowMicros(), "bootstrap", 0, "", ""},
-                              {});
+    GNLC_ASSIGN_OR_RETURN(auto known, store.FindApiKey(key_id));
+    if (!known) {
+      // A fresh database with an existing file: register the file's key as the secretariat's.
+      return store.InsertApiKey(secretariat_key(key_id, HashApiKey(token)), {});
+    }
+    auto principal = StoreAuthenticator(store).Authenticate(token);
+    if (principal.ok() && principal->role == Role::kSecretariat) return absl::OkStatus();
+    return absl::FailedPreconditionError(
+        absl::StrCat("--bootstrap_key_file ", path,
+                     " holds a key that is revoked or not the secretariat's; remove the file to "
+                     "issue a new one"));
   }
+  // The file first, created private: if storing the key then fails, the next start finds the
+  // file and registers its key (the branch above).
   NewApiKey key = GenerateApiKey();
-  GNLC_RETURN_IF_ERROR(
-      store.InsertApiKey({key.key_id, key.hash, "secretariat", "local bootstrap key", NowMicros(),
-                          "bootstrap", 0, "", ""},
-                         {}));
-  std::ofstream out(path, std::ios::trunc);
-  if (!out)
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--bootstrap_key_file: cannot create ", path, ": ", std::strerror(errno)));
+  }
+  std::string line = key.token + "\n";
+  bool written = write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  close(fd);
+  if (!written) {
     return absl::InvalidArgumentError(absl::StrCat("--bootstrap_key_file: cannot write ", path));
-  out << key.token << "\n";
-  out.close();
-  chmod(path.c_str(), 0600);
-  return absl::OkStatus();
+  }
+  return store.InsertApiKey(secretariat_key(key.key_id, key.hash), {});
 }
 
 }  // namespace gnlc::membership

@@ -95,6 +95,22 @@ class MembershipApi final : public v1::MembershipService::CallbackService {
 
  private:
   class WatchReactor;
+  // What a workflow step on an application does beside the state change: a check on the
+  // application and city as they stand in the transaction, and the change to make. Either may
+  // be empty.
+  struct StepPlan {
+    Guard<Application, City> guard;
+    std::function<void(Application&)> mutate;
+  };
+  // The shape of every workflow step: validate (prepare adds its own field violations and
+  // returns the plan), then in one transaction check the caller's scope and the plan's guard,
+  // move the state, apply the change and record it.
+  grpc::ServerUnaryReactor* ApplicationStep(grpc::CallbackServerContext* ctx,
+                                            absl::string_view method, ApplicationAction action,
+                                            std::string name, std::string name_field,
+                                            std::string etag, std::string comment,
+                                            v1::Application* out,
+                                            std::function<StepPlan(FieldErrors&)> prepare);
   grpc::ServerUnaryReactor* MemberChange(grpc::CallbackServerContext* ctx, absl::string_view method,
                                          const std::string& city, const std::string& reason,
                                          MemberAction action, v1::City* out);

@@ -855,6 +855,18 @@ absl::StatusOr<std::vector<Event>> MembershipStore::ListEvents(const EventFilter
   return events;
 }
 
+absl::StatusOr<int64_t> MembershipStore::LatestEventSeq() {
+  int64_t seq = 0;
+  GNLC_RETURN_IF_ERROR(db_.Read([&](Connection& conn) -> absl::Status {
+    // The counter is the last seq handed out, committed or rolled back with its event.
+    GNLC_ASSIGN_OR_RETURN(auto rows,
+                          conn.Query("SELECT value FROM counters WHERE name = 'events'"));
+    if (!rows.empty()) seq = rows[0].Int(0);
+    return absl::OkStatus();
+  }));
+  return seq;
+}
+
 absl::Status MembershipStore::InsertApiKey(const ApiKeyRecord& k, const Idempotency& idem) {
   return db_.Write([&](Connection& conn) -> absl::Status {
     GNLC_ASSIGN_OR_RETURN(std::string earlier, RecordedResource(conn, idem, "IssueApiKey"));

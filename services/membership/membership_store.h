@@ -141,6 +141,8 @@ class MembershipStore {
 
   // --- Change log
   absl::StatusOr<std::vector<Event>> ListEvents(const EventFilter& filter);
+  // The seq of the newest event (0 when there is none).
+  absl::StatusOr<int64_t> LatestEventSeq();
 
   // --- API keys
   absl::Status InsertApiKey(const ApiKeyRecord& key, const Idempotency& idempotency);

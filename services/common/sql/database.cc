@@ -95,29 +95,26 @@ Database::~Database() = default;
 
 absl::StatusOr<std::unique_ptr<Database>> Database::Open(absl::string_view url, int pool_size) {
   if (pool_size < 1) return absl::InvalidArgumentError("pool size must be at least 1");
-  struct Opened : Database {
-    Opened(Dialect d, Factory f, int n) : Database(d, std::move(f), n) {}
-  };
+  Dialect dialect;
+  Factory factory;
   if (absl::StartsWith(url, "sqlite:")) {
     std::string path(url.substr(absl::string_view("sqlite:").size()));
     if (path.empty()) return absl::InvalidArgumentError("sqlite URL needs a path: sqlite:PATH");
     // Each connection to ":memory:" would be a different database: keep one.
     if (path == ":memory:") pool_size = 1;
-    auto db = std::make_unique<Opened>(
-        Dialect::kSqlite, [path] { return OpenSqlite(path); }, pool_size);
-    // Open one connection now so that a bad path fails at start, not at the first call.
-    GNLC_RETURN_IF_ERROR(db->Read([](Connection&) { return absl::OkStatus(); }));
-    return db;
+    dialect = Dialect::kSqlite;
+    factory = [path] { return OpenSqlite(path); };
+  } else if (absl::StartsWith(url, "postgresql://") || absl::StartsWith(url, "postgres://")) {
+    dialect = Dialect::kPostgres;
+    factory = [conninfo = std::string(url)] { return OpenPostgres(conninfo); };
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unsupported database URL '", url, "': use sqlite:PATH or postgresql://USER@HOST:PORT/DB"));
   }
-  if (absl::StartsWith(url, "postgresql://") || absl::StartsWith(url, "postgres://")) {
-    std::string conninfo(url);
-    auto db = std::make_unique<Opened>(
-        Dialect::kPostgres, [conninfo] { return OpenPostgres(conninfo); }, pool_size);
-    GNLC_RETURN_IF_ERROR(db->Read([](Connection&) { return absl::OkStatus(); }));
-    return db;
-  }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unsupported database URL '", url, "': use sqlite:PATH or postgresql://USER@HOST:PORT/DB"));
+  std::unique_ptr<Database> db(new Database(dialect, std::move(factory), pool_size));
+  // Open one connection now so that a bad path or server fails at start, not at the first call.
+  GNLC_RETURN_IF_ERROR(db->Read([](Connection&) { return absl::OkStatus(); }));
+  return db;
 }
 
 absl::Status Database::Write(const std::function<absl::Status(Connection&)>& fn) {

@@ -81,7 +81,7 @@ class Database {
   // "sqlite:PATH" (":memory:" for a private in-memory database), or a PostgreSQL URL
   // "postgresql://user@host:port/db". pool_size connections are opened lazily.
   static absl::StatusOr<std::unique_ptr<Database>> Open(absl::string_view url, int pool_size);
-  virtual ~Database();
+  ~Database();
 
   Dialect dialect() const { return dialect_; }
 
@@ -91,11 +91,10 @@ class Database {
   // Runs fn in a read-only transaction, on a consistent snapshot.
   absl::Status Read(const std::function<absl::Status(Connection&)>& fn);
 
- protected:
+ private:
   using Factory = std::function<absl::StatusOr<std::unique_ptr<Connection>>()>;
   Database(Dialect dialect, Factory factory, int pool_size);
 
- private:
   class Pool;
   absl::Status Run(bool write, const std::function<absl::Status(Connection&)>& fn);
   Dialect dialect_;
