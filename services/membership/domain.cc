@@ -275,7 +275,9 @@ std::string FormatDay(const std::optional<absl::CivilDay>& day) {
 
 std::optional<absl::CivilDay> ParseDay(absl::string_view text) {
   absl::CivilDay day;
+  // ParseCivilTime normalises "2023-02-29" to March 1st: accept only dates that round-trip.
   if (text.size() != 10 || !absl::ParseCivilTime(text, &day)) return std::nullopt;
+  if (absl::FormatCivilTime(day) != text) return std::nullopt;
   return day;
 }
 

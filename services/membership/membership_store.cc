@@ -475,9 +475,9 @@ absl::StatusOr<std::vector<City>> MembershipStore::ListCities(const CityFilter& 
         "SELECT ", kCityColumns,
         " FROM cities c WHERE c.city_id > $1"
         " AND ($2 = '' OR c.country_code = $2)"
-        " AND ($3 = '' OR c.country_code = $3)"
-        " AND ($4 = '' OR c.city_id = $4)"
-        " AND ($5 = 0 OR c.member_status IN (2, 3))"
+        // Within the caller's scope, or published (registered members are public).
+        " AND (($3 = '' AND $4 = '' AND $5 = 0) OR c.member_status IN (2, 3)"
+        " OR c.country_code = $3 OR c.city_id = $4)"
         " AND ($6 = 0 OR c.member_status = $6)"
         " AND ($7 = 0 OR c.kind = $7)"
         " AND ($8 = '' OR EXISTS (SELECT 1 FROM city_names n WHERE n.city_id = c.city_id AND"
@@ -840,8 +840,9 @@ absl::StatusOr<std::vector<Event>> MembershipStore::ListEvents(const EventFilter
         conn.Query("SELECT seq, kind, city_id, country_code, resource, member_status, actor, "
                    "comment, published, at_us FROM events WHERE seq > $1"
                    " AND ($2 = '' OR city_id = $2) AND ($3 = '' OR country_code = $3)"
-                   " AND ($4 = 0 OR published = 1)"
-                   " AND ($5 = '' OR country_code = $5) AND ($6 = '' OR city_id = $6)"
+                   // Within the caller's scope, or published.
+                   " AND (($4 = 0 AND $5 = '' AND $6 = '') OR published = 1"
+                   " OR country_code = $5 OR city_id = $6)"
                    " ORDER BY seq LIMIT $7",
                    {f.after_seq, f.city_id, f.country, int64_t(f.published_only), f.scope_country,
                     f.scope_city, int64_t(f.limit)}));

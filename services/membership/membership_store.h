@@ -33,7 +33,8 @@ struct CityFilter {
   MemberStatus member_status = MemberStatus::kUnspecified;
   CityKind kind = CityKind::kUnspecified;
   std::string query;  // substring of a name in any language
-  // Caller scope: published cities only / one country / one city ("" for no limit).
+  // The caller's reach. With none of these set, every city; otherwise the published ones
+  // (registered members) plus those of scope_country or the city scope_city.
   bool published_only = false;
   std::string scope_country;
   std::string scope_city;
@@ -52,6 +53,7 @@ struct EventFilter {
   std::string country;
   int64_t after_seq = 0;
   int limit = 100;
+  // The caller's reach, as in CityFilter: published events plus those of its country or city.
   bool published_only = false;
   std::string scope_country;
   std::string scope_city;
