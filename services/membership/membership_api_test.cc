@@ -2,9 +2,14 @@
 // event stream, and key checks from another service's point of view.
 #include "services/membership/membership_api.h"
 
+#include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <latch>
 #include <thread>
 
 #include "gmock/gmock.h"
@@ -597,6 +602,88 @@ TEST_F(MembershipApiTest, ShutdownEndsWatchStreamsSoFollowersResumeElsewhere) {
   EXPECT_FALSE(reader->Read(&more));
   grpc::Status st = reader->Finish();
   EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE) << st.error_message();
+}
+
+// The text an HTTP GET of `path` on 127.0.0.1:port returns (headers included).
+std::string HttpGet(int port, const std::string& path) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return "";
+  }
+  std::string request = "GET " + path + " HTTP/1.0\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+  (void)!write(fd, request.data(), request.size());
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) out.append(buf, n);
+  close(fd);
+  return out;
+}
+
+TEST_F(MembershipApiTest, MetricsCountCallsErrorsAndLatencyPerMethod) {
+  CreateCity("Cork", "科克", "IE");
+  v1::GetCityRequest missing;
+  missing.set_name("cities/nowhere");
+  v1::GetCityResponse out;
+  ASSERT_EQ(members_->GetCity(As(secretariat_).get(), missing, &out).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  auto endpoint = MetricsEndpoint::Start("127.0.0.1:0", *metrics_);
+  ASSERT_TRUE(endpoint.ok()) << endpoint.status();
+  std::string page = HttpGet((*endpoint)->port(), "/metrics");
+  EXPECT_THAT(page,
+              ::testing::HasSubstr("gnlc_rpc_calls_total{code=\"OK\",method=\"CreateCity\",service="
+                                   "\"membership\"} 1"));
+  EXPECT_THAT(page, ::testing::HasSubstr(
+                        "gnlc_rpc_calls_total{code=\"NOT_FOUND\",method=\"GetCity\",service="
+                        "\"membership\"} 1"));
+  EXPECT_THAT(page,
+              ::testing::HasSubstr("gnlc_rpc_duration_seconds_count{method=\"GetCity\",service="
+                                   "\"membership\"} 1"));
+}
+
+// Holds every call inside authentication until released, so a test has a call in flight.
+class HeldAuthenticator final : public Authenticator {
+ public:
+  absl::StatusOr<Principal> Authenticate(absl::string_view) override {
+    entered.count_down();
+    release.wait();
+    return Principal{Role::kPartner, "atlas", "k"};
+  }
+  std::latch entered{1};
+  std::latch release{1};
+};
+
+// The server is shut down while a call is inside it; the call must still get its answer.
+// (gRPC's callback server waits for outstanding reactors whatever the grace, so this guards our
+// order of shutdown, server before pool, rather than the grace period's length.)
+TEST_F(MembershipApiTest, ShutdownLetsInFlightCallsFinish) {
+  HeldAuthenticator held;
+  CallGate gate("membership", MembershipAccessTable(), held, *pool_, *metrics_);
+  AccessApi access(*store_, gate);
+  ServerConfig config;
+  config.listen_address = "127.0.0.1:0";
+  auto server = GrpcServer::Start(config, {&access}, {});
+  ASSERT_TRUE(server.ok());
+  // Over TCP as clients connect: the in-process transport closes at shutdown.
+  auto stub = access_v1::AccessService::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string((*server)->port()), grpc::InsecureChannelCredentials()));
+
+  grpc::Status in_flight;
+  access_v1::WhoAmIResponse who;
+  std::thread caller([&] { in_flight = stub->WhoAmI(As("gnlc_any").get(), {}, &who); });
+  held.entered.wait();  // the call is inside the server
+  std::thread stopper([&] { (*server)->Shutdown(absl::Seconds(10)); });
+  // Shutdown has begun and waits for the call; let the call go on and finish.
+  while (!(*server)->shutting_down()) std::this_thread::yield();
+  held.release.count_down();
+  caller.join();
+  stopper.join();
+  EXPECT_TRUE(in_flight.ok()) << in_flight.error_message();
+  EXPECT_EQ(who.principal(), "partner:atlas");
 }
 
 }  // namespace

@@ -3,7 +3,7 @@ to member against the real gnlc-membership binary, and bad input and wrong calle
 
 Usage: walk_application_test.py BINARY PROTO_DIR
 """
-import os, socket, subprocess, sys, tempfile, time, unittest
+import os, subprocess, sys, tempfile, unittest
 
 BINARY, PROTO_DIR = sys.argv[1], sys.argv[2]
 GEN = tempfile.mkdtemp(prefix="gnlc-py-")
@@ -12,15 +12,14 @@ subprocess.check_call(["protoc", f"--proto_path={PROTO_DIR}", f"--python_out={GE
                        f"--grpc_python_out={GEN}", "--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin",
                        *protos])
 sys.path.insert(0, GEN)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import grpc  # noqa: E402
 from gnlc.membership.v1 import membership_pb2 as m, membership_pb2_grpc as mg  # noqa: E402
 from gnlc.access.v1 import access_pb2 as a, access_pb2_grpc as ag  # noqa: E402
 from gnlc.common.v1 import common_pb2 as c  # noqa: E402
 from google.rpc import status_pb2, error_details_pb2  # noqa: E402
+from membership_server import MembershipServer  # noqa: E402
 
-
-def free_port():
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
 
 
 def details(err):
@@ -42,27 +41,14 @@ def details(err):
 class WalkApplication(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.dir = tempfile.mkdtemp(prefix="gnlc-walk-")
-        cls.port = free_port()
-        keyfile = os.path.join(cls.dir, "secretariat.key")
-        cls.proc = subprocess.Popen([BINARY, f"--membership_addr=127.0.0.1:{cls.port}",
-                                     f"--database=sqlite:{cls.dir}/m.db", f"--bootstrap_key_file={keyfile}",
-                                     "--log_format=text", "--workers=2"])
-        cls.channel = grpc.insecure_channel(f"127.0.0.1:{cls.port}")
-        grpc.channel_ready_future(cls.channel).result(timeout=20)
-        for _ in range(200):
-            if os.path.exists(keyfile) and open(keyfile).read().strip():
-                break
-            time.sleep(0.05)
-        cls.secretariat = open(keyfile).read().strip()
-        cls.members = mg.MembershipServiceStub(cls.channel)
-        cls.access = ag.AccessServiceStub(cls.channel)
+        cls.server = MembershipServer(BINARY, bootstrap_key=True)
+        cls.secretariat = cls.server.secretariat_key()
+        cls.members = mg.MembershipServiceStub(cls.server.channel)
+        cls.access = ag.AccessServiceStub(cls.server.channel)
 
     @classmethod
     def tearDownClass(cls):
-        cls.channel.close()
-        cls.proc.terminate()
-        assert cls.proc.wait(timeout=20) == 0, "the server did not stop cleanly"
+        cls.server.stop()
 
     def md(self, key):
         return [("authorization", f"Bearer {key}")]
