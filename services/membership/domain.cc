@@ -166,25 +166,39 @@ absl::string_view StateName(ApplicationState state) {
   }
 }
 
-absl::string_view ActionName(ApplicationAction action) {
-  switch (action) {
-    case ApplicationAction::kUpdate:
-      return "update";
-    case ApplicationAction::kSubmit:
-      return "submit";
-    case ApplicationAction::kEndorse:
-      return "endorse";
-    case ApplicationAction::kReturn:
-      return "return";
-    case ApplicationAction::kDecline:
-      return "decline";
-    case ApplicationAction::kWithdraw:
-      return "withdraw";
-    case ApplicationAction::kRegister:
-      return "register";
+namespace {
+
+// Every application action: its name in messages, the word the history records, and the event
+// it emits.
+struct ActionText {
+  ApplicationAction action;
+  absl::string_view verb;
+  absl::string_view recorded;
+  EventKind event;
+};
+
+constexpr ActionText kActionTexts[] = {
+    {ApplicationAction::kUpdate, "update", "updated", EventKind::kApplicationUpdated},
+    {ApplicationAction::kSubmit, "submit", "submitted", EventKind::kApplicationSubmitted},
+    {ApplicationAction::kEndorse, "endorse", "endorsed", EventKind::kApplicationEndorsed},
+    {ApplicationAction::kReturn, "return", "returned", EventKind::kApplicationReturned},
+    {ApplicationAction::kDecline, "decline", "declined", EventKind::kApplicationDeclined},
+    {ApplicationAction::kWithdraw, "withdraw", "withdrawn", EventKind::kApplicationWithdrawn},
+    {ApplicationAction::kRegister, "register", "registered", EventKind::kMemberRegistered},
+};
+
+const ActionText& TextOf(ApplicationAction action) {
+  for (const ActionText& t : kActionTexts) {
+    if (t.action == action) return t;
   }
-  return "";
+  return kActionTexts[0];  // unreachable: every action is in the table
 }
+
+}  // namespace
+
+absl::string_view ActionName(ApplicationAction action) { return TextOf(action).verb; }
+absl::string_view RecordedActionName(ApplicationAction action) { return TextOf(action).recorded; }
+EventKind EventKindFor(ApplicationAction action) { return TextOf(action).event; }
 
 absl::StatusOr<ApplicationState> NextState(ApplicationState from, ApplicationAction action) {
   using S = ApplicationState;

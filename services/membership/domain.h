@@ -212,6 +212,10 @@ absl::StatusOr<MemberStatus> NextMemberStatus(MemberStatus from, MemberAction ac
 // Names used in messages and history ("draft", "submitted", ...).
 absl::string_view StateName(ApplicationState state);
 absl::string_view ActionName(ApplicationAction action);
+// The word an application's history records for an action ("submitted", "returned"...).
+absl::string_view RecordedActionName(ApplicationAction action);
+// The change-log event an action emits.
+EventKind EventKindFor(ApplicationAction action);
 absl::string_view MemberStatusName(MemberStatus status);
 absl::string_view MemberActionName(MemberAction action);
 

@@ -298,46 +298,6 @@ absl::StatusOr<int64_t> AddTransition(Connection& conn, Application& a, const Ci
   return seq;
 }
 
-EventKind EventForAction(ApplicationAction action) {
-  switch (action) {
-    case ApplicationAction::kUpdate:
-      return EventKind::kApplicationUpdated;
-    case ApplicationAction::kSubmit:
-      return EventKind::kApplicationSubmitted;
-    case ApplicationAction::kEndorse:
-      return EventKind::kApplicationEndorsed;
-    case ApplicationAction::kReturn:
-      return EventKind::kApplicationReturned;
-    case ApplicationAction::kDecline:
-      return EventKind::kApplicationDeclined;
-    case ApplicationAction::kWithdraw:
-      return EventKind::kApplicationWithdrawn;
-    case ApplicationAction::kRegister:
-      return EventKind::kMemberRegistered;
-  }
-  return EventKind::kUnspecified;
-}
-
-std::string PastTense(ApplicationAction action) {
-  switch (action) {
-    case ApplicationAction::kUpdate:
-      return "updated";
-    case ApplicationAction::kSubmit:
-      return "submitted";
-    case ApplicationAction::kEndorse:
-      return "endorsed";
-    case ApplicationAction::kReturn:
-      return "returned";
-    case ApplicationAction::kDecline:
-      return "declined";
-    case ApplicationAction::kWithdraw:
-      return "withdrawn";
-    case ApplicationAction::kRegister:
-      return "registered";
-  }
-  return "";
-}
-
 // LIKE pattern for a substring, with the pattern characters of the query escaped.
 std::string ContainsPattern(absl::string_view query) {
   std::string escaped =
@@ -656,13 +616,13 @@ absl::StatusOr<Application> MembershipStore::ApplyAction(
       city.member_since_us = now;
       city.member_application = app.id;
       GNLC_RETURN_IF_ERROR(SaveCity(conn, city, now));
-      GNLC_ASSIGN_OR_RETURN(int64_t seq,
-                            AddTransition(conn, app, city, from, PastTense(action),
-                                          EventKind::kMemberRegistered, actor, comment, now));
+      GNLC_ASSIGN_OR_RETURN(
+          int64_t seq, AddTransition(conn, app, city, from, std::string(RecordedActionName(action)),
+                                     EventKind::kMemberRegistered, actor, comment, now));
       return AddStatusChange(conn, city, "registered", comment, actor, seq, now);
     }
-    return AddTransition(conn, app, city, from, PastTense(action), EventForAction(action), actor,
-                         comment, now)
+    return AddTransition(conn, app, city, from, std::string(RecordedActionName(action)),
+                         EventKindFor(action), actor, comment, now)
         .status();
   }));
   return app;
