@@ -80,7 +80,7 @@ std::string DeriveCityId(absl::string_view country, absl::string_view english_na
   std::string id = absl::AsciiStrToLower(country);
   id += '-';
   bool dash = true;
-  for (char c : english_name) {
+  for (char c : FoldLatinToAscii(english_name)) {
     if (absl::ascii_isalnum(static_cast<unsigned char>(c))) {
       id += absl::ascii_tolower(static_cast<unsigned char>(c));
       dash = false;
@@ -90,6 +90,7 @@ std::string DeriveCityId(absl::string_view country, absl::string_view english_na
     }
   }
   while (!id.empty() && id.back() == '-') id.pop_back();
+  if (id.size() <= country.size() + 1) return "";  // nothing of the name survived
   if (id.size() > 63) id.resize(63);
   while (!id.empty() && id.back() == '-') id.pop_back();
   return id;
@@ -295,6 +296,49 @@ std::optional<absl::CivilDay> ParseDay(absl::string_view text) {
   return day;
 }
 
-std::string FoldForSearch(absl::string_view text) { return absl::AsciiStrToLower(text); }
+namespace {
+
+// ASCII for U+00C0..U+017F (Latin-1 Supplement letters and Latin Extended-A), generated from
+// each letter's Unicode decomposition with its accents dropped; letters that do not decompose
+// (Æ, Ø, ß, Þ, Ł, Œ...) get their usual transcription, and × and ÷ are dropped.
+constexpr absl::string_view kLatinToAscii[] = {
+    "A", "A", "A",  "A",  "A", "A", "AE", "C",  "E",  "E", "E", "E", "I",  "I",  "I", "I", "D", "N",
+    "O", "O", "O",  "O",  "O", "",  "O",  "U",  "U",  "U", "U", "Y", "TH", "ss", "a", "a", "a", "a",
+    "a", "a", "ae", "c",  "e", "e", "e",  "e",  "i",  "i", "i", "i", "d",  "n",  "o", "o", "o", "o",
+    "o", "",  "o",  "u",  "u", "u", "u",  "y",  "th", "y", "A", "a", "A",  "a",  "A", "a", "C", "c",
+    "C", "c", "C",  "c",  "C", "c", "D",  "d",  "D",  "d", "E", "e", "E",  "e",  "E", "e", "E", "e",
+    "E", "e", "G",  "g",  "G", "g", "G",  "g",  "G",  "g", "H", "h", "H",  "h",  "I", "i", "I", "i",
+    "I", "i", "I",  "i",  "I", "i", "IJ", "ij", "J",  "j", "K", "k", "k",  "L",  "l", "L", "l", "L",
+    "l", "L", "l",  "L",  "l", "N", "n",  "N",  "n",  "N", "n", "n", "N",  "n",  "O", "o", "O", "o",
+    "O", "o", "OE", "oe", "R", "r", "R",  "r",  "R",  "r", "S", "s", "S",  "s",  "S", "s", "S", "s",
+    "T", "t", "T",  "t",  "T", "t", "U",  "u",  "U",  "u", "U", "u", "U",  "u",  "U", "u", "U", "u",
+    "W", "w", "Y",  "y",  "Y", "Z", "z",  "Z",  "z",  "Z", "z", "s",
+};
+
+}  // namespace
+
+std::string FoldLatinToAscii(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    auto byte = static_cast<unsigned char>(text[i]);
+    // A two-byte UTF-8 sequence 0xC3..0xC5 xx encodes U+00C0..U+017F.
+    if (byte >= 0xC3 && byte <= 0xC5 && i + 1 < text.size()) {
+      auto next = static_cast<unsigned char>(text[i + 1]);
+      int code_point = ((byte & 0x1F) << 6) | (next & 0x3F);
+      if ((next & 0xC0) == 0x80 && code_point >= 0xC0 && code_point < 0x180) {
+        absl::StrAppend(&out, kLatinToAscii[code_point - 0xC0]);
+        ++i;
+        continue;
+      }
+    }
+    out += text[i];
+  }
+  return out;
+}
+
+std::string FoldForSearch(absl::string_view text) {
+  return absl::AsciiStrToLower(FoldLatinToAscii(text));
+}
 
 }  // namespace gnlc::membership

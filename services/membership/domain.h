@@ -174,7 +174,8 @@ struct Event {
 void ValidateCityFields(const City& city, absl::CivilDay today, FieldErrors& errors,
                         absl::string_view prefix = "city.");
 
-// A city id from its country and English name: "CN" + "Hangzhou" -> "cn-hangzhou".
+// A city id from its country and English name: "CN" + "Hangzhou" -> "cn-hangzhou",
+// "CO" + "Medellín" -> "co-medellin"; "" when the name has no Latin letters or digits.
 std::string DeriveCityId(absl::string_view country, absl::string_view english_name);
 // True for 2-63 lower-case letters, digits and hyphens starting with a letter.
 bool IsValidCityId(absl::string_view id);
@@ -223,7 +224,11 @@ absl::string_view MemberActionName(MemberAction action);
 std::string FormatDay(const std::optional<absl::CivilDay>& day);
 std::optional<absl::CivilDay> ParseDay(absl::string_view text);
 
-// ASCII case folding used by name search.
+// Latin letters with accents to ASCII ("Medellín" -> "Medellin", "Kraków" -> "Krakow",
+// "Straße" -> "Strasse"); other text (Chinese, Arabic...) unchanged.
+std::string FoldLatinToAscii(absl::string_view text);
+// What name search compares: Latin letters folded to ASCII, then ASCII lower case, so that
+// "medellin" finds "Medellín" and "杭" finds "杭州".
 std::string FoldForSearch(absl::string_view text);
 
 }  // namespace gnlc::membership

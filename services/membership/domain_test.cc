@@ -175,9 +175,18 @@ TEST(ValidateSignature, DatesMustBeBetweenBeijing2013AndToday) {
 TEST(CityId, DerivedFromCountryAndEnglishName) {
   EXPECT_EQ(DeriveCityId("CN", "Hangzhou"), "cn-hangzhou");
   EXPECT_EQ(DeriveCityId("CO", "Santiago de Cali"), "co-santiago-de-cali");
-  EXPECT_EQ(DeriveCityId("FR", "  Saint-Étienne!"), "fr-saint-tienne");
-  EXPECT_TRUE(IsValidCityId(DeriveCityId("FR", "  Saint-Étienne!")));
+  EXPECT_EQ(DeriveCityId("FR", "  Saint-Étienne!"), "fr-saint-etienne");
+  EXPECT_EQ(DeriveCityId("CO", "Medellín"), "co-medellin");
+  EXPECT_EQ(DeriveCityId("PL", "Kraków"), "pl-krakow");
+  EXPECT_EQ(DeriveCityId("CN", "杭州"), "");  // nothing to derive from: the caller must choose
   EXPECT_FALSE(IsValidCityId("Bad Id"));
+}
+
+TEST(Folding, LatinLettersLoseTheirAccentsOtherScriptsStay) {
+  EXPECT_EQ(FoldLatinToAscii("Medellín, Kraków, Łódź, Straße, Ærøskøbing"),
+            "Medellin, Krakow, Lodz, Strasse, AEroskobing");
+  EXPECT_EQ(FoldLatinToAscii("杭州 القاهرة"), "杭州 القاهرة");
+  EXPECT_EQ(FoldForSearch("MEDELLÍN"), "medellin");
 }
 
 TEST(Days, ParseOnlyIsoDates) {

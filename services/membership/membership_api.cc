@@ -391,7 +391,10 @@ grpc::ServerUnaryReactor* MembershipApi::CreateCity(grpc::CallbackServerContext*
     ValidateCityFields(city, Today(), errors);
     city.id =
         req->city_id().empty() ? DeriveCityId(city.country, city.names["en"]) : req->city_id();
-    if (!IsValidCityId(city.id)) {
+    if (city.id.empty()) {
+      errors.Add("city_id",
+                 "is required when the English name has no Latin letters to derive it from");
+    } else if (!IsValidCityId(city.id)) {
       errors.Add(req->city_id().empty() ? "city.display_names" : "city_id",
                  absl::StrCat("'", city.id,
                               "' is not a city id: 2-63 lower-case letters, digits "

@@ -108,7 +108,7 @@ const std::vector<DemoCity>& DemoCities() {
        .signed_on = "2024-05-06",
        .adopted_on = "2024-04-22",
        .plan = {Step::kSubmit, Step::kEndorse}},
-      {.id = "co-medellin",  // chosen, not derived: the derived id would be "co-medell-n"
+      {.id = "co-medellin",
        .country = "CO",
        .english_name = "Medellín",
        .chinese_name = "麦德林",
