@@ -9,7 +9,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <latch>
+#include <sstream>
 #include <thread>
 
 #include "gmock/gmock.h"
@@ -684,6 +687,48 @@ TEST_F(MembershipApiTest, ShutdownLetsInFlightCallsFinish) {
   stopper.join();
   EXPECT_TRUE(in_flight.ok()) << in_flight.error_message();
   EXPECT_EQ(who.principal(), "partner:atlas");
+}
+
+// Reads a whole file.
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST_F(MembershipApiTest, ServesTlsWhenCertificatesAreConfigured) {
+  std::string dir = ::testing::TempDir() + "/gnlc-tls-" + std::to_string(getpid());
+  std::string cert = dir + "/server.crt", key = dir + "/server.key";
+  std::string make = "mkdir -p " + dir +
+                     " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1"
+                     " -nodes -days 1 -subj /CN=localhost -addext subjectAltName=DNS:localhost"
+                     " -keyout " +
+                     key + " -out " + cert + " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(make.c_str()), 0) << "openssl could not make a test certificate";
+  ServerConfig config;
+  config.listen_address = "127.0.0.1:0";
+  config.tls_cert_file = cert;
+  config.tls_key_file = key;
+  auto server = GrpcServer::Start(config, {access_.get()}, {});
+  ASSERT_TRUE(server.ok()) << server.status();
+  std::string target = "localhost:" + std::to_string((*server)->port());
+
+  grpc::SslCredentialsOptions trust;
+  trust.pem_root_certs = Slurp(cert);
+  auto tls =
+      access_v1::AccessService::NewStub(grpc::CreateChannel(target, grpc::SslCredentials(trust)));
+  access_v1::WhoAmIResponse who;
+  grpc::Status st = tls->WhoAmI(As(secretariat_).get(), {}, &who);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(who.principal(), "secretariat");
+
+  auto plain = access_v1::AccessService::NewStub(
+      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  EXPECT_EQ(plain->WhoAmI(As(secretariat_).get(), {}, &who).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  (*server)->Shutdown(absl::Seconds(1));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
