@@ -1,0 +1,1074 @@
+#include "services/indicators/indicator_store.h"
+
+#include <sodium.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "services/common/status.h"
+
+namespace gnlc::indicators {
+
+using sql::Connection;
+using sql::Row;
+using sql::Value;
+using json = nlohmann::json;
+
+namespace {
+
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+absl::Status NotFound(absl::string_view type, absl::string_view name) {
+  return ErrorWithReason(absl::StatusCode::kNotFound, "NOT_FOUND",
+                         absl::StrCat(type, " '", name, "' does not exist"),
+                         {{"resource", std::string(name)}});
+}
+
+Value OptionalReal(const std::optional<double>& v) { return v ? Value{*v} : sql::Null(); }
+
+std::optional<double> RealOrNone(const Row& row, size_t i) {
+  if (row.IsNull(i)) return std::nullopt;
+  return row.Real(i);
+}
+
+// --- Warnings, rejections and summaries as JSON text ----------------------------------------
+
+std::string EncodeWarnings(const std::vector<Warning>& warnings) {
+  if (warnings.empty()) return "";
+  json out = json::array();
+  for (const Warning& w : warnings) out.push_back({{"code", w.code}, {"message", w.message}});
+  return out.dump();
+}
+
+std::vector<Warning> DecodeWarnings(const std::string& text) {
+  std::vector<Warning> out;
+  if (text.empty()) return out;
+  json doc = json::parse(text, nullptr, false);
+  if (!doc.is_array()) return out;
+  for (const json& w : doc) out.push_back({w.value("code", ""), w.value("message", "")});
+  return out;
+}
+
+json EncodeRejections(const Rejections& rejections) {
+  json out = json::object();
+  for (const auto& [code, r] : rejections) {
+    out[code] = {{"rows", r.rows}, {"example", r.example}};
+  }
+  return out;
+}
+
+Rejections DecodeRejections(const json& doc) {
+  Rejections out;
+  if (!doc.is_object()) return out;
+  for (const auto& [code, r] : doc.items()) {
+    out[code] = {r.value("rows", std::vector<int64_t>{}), r.value("example", "")};
+  }
+  return out;
+}
+
+void MergeRejections(Rejections& into, const Rejections& from) {
+  for (const auto& [code, r] : from) {
+    Rejection& target = into[code];
+    if (target.example.empty()) target.example = r.example;
+    target.rows.insert(target.rows.end(), r.rows.begin(), r.rows.end());
+  }
+}
+
+void Reject(Rejections& rejections, const std::string& code, int64_t row,
+            const std::string& message) {
+  Rejection& r = rejections[code];
+  if (r.example.empty()) r.example = absl::StrCat("row ", row, ": ", message);
+  r.rows.push_back(row);
+}
+
+std::string EncodeBatch(const BatchResult& b) {
+  return json{{"batch_id", b.batch_id},
+              {"rows", b.rows},
+              {"applied", b.applied},
+              {"unchanged", b.unchanged},
+              {"rejected", b.rejected},
+              {"warnings", b.warnings},
+              {"rejections", EncodeRejections(b.rejections)}}
+      .dump();
+}
+
+BatchResult DecodeBatch(const std::string& text) {
+  json doc = json::parse(text, nullptr, false);
+  BatchResult b;
+  if (!doc.is_object()) return b;
+  b.batch_id = doc.value("batch_id", "");
+  b.rows = doc.value("rows", int64_t{0});
+  b.applied = doc.value("applied", int64_t{0});
+  b.unchanged = doc.value("unchanged", int64_t{0});
+  b.rejected = doc.value("rejected", int64_t{0});
+  b.warnings = doc.value("warnings", int64_t{0});
+  b.rejections = DecodeRejections(doc.value("rejections", json::object()));
+  return b;
+}
+
+std::string EncodeSummary(const JobSummary& s) {
+  return json{{"batches", s.batches},   {"rows", s.rows},
+              {"applied", s.applied},   {"unchanged", s.unchanged},
+              {"rejected", s.rejected}, {"warnings", s.warnings},
+              {"removed", s.removed},   {"rejections", EncodeRejections(s.rejections)}}
+      .dump();
+}
+
+JobSummary DecodeSummary(const std::string& text) {
+  json doc = json::parse(text, nullptr, false);
+  JobSummary s;
+  if (!doc.is_object()) return s;
+  s.batches = doc.value("batches", int64_t{0});
+  s.rows = doc.value("rows", int64_t{0});
+  s.applied = doc.value("applied", int64_t{0});
+  s.unchanged = doc.value("unchanged", int64_t{0});
+  s.rejected = doc.value("rejected", int64_t{0});
+  s.warnings = doc.value("warnings", int64_t{0});
+  s.removed = doc.value("removed", int64_t{0});
+  s.rejections = DecodeRejections(doc.value("rejections", json::object()));
+  return s;
+}
+
+// --- Rows ---------------------------------------------------------------------------------
+
+constexpr absl::string_view kValueColumns =
+    "city_id, year, measure, category, value, flags, source, comment, warnings, stored_by, "
+    "stored_at_us";
+
+StoredValue ValueFromRow(const Row& r) {
+  StoredValue v;
+  v.key = {r.Text(0), static_cast<int>(r.Int(1)), r.Text(2), r.Text(3)};
+  v.value = RealOrNone(r, 4);
+  v.flags = ValueFlags::FromBits(static_cast<int>(r.Int(5)));
+  v.source = r.Text(6);
+  v.comment = r.Text(7);
+  v.warnings = DecodeWarnings(r.Text(8));
+  v.stored_by = r.Text(9);
+  v.stored_at_us = r.Int(10);
+  return v;
+}
+
+constexpr absl::string_view kDatasetColumns =
+    "city_id, year, country_code, state, revision, published_revision, etag, return_comment, "
+    "created_at_us, updated_at_us";
+
+Dataset DatasetFromRow(const Row& r) {
+  Dataset d;
+  d.city_id = r.Text(0);
+  d.year = static_cast<int>(r.Int(1));
+  d.country = r.Text(2);
+  d.state = static_cast<DatasetState>(r.Int(3));
+  d.revision = static_cast<int>(r.Int(4));
+  d.published_revision = static_cast<int>(r.Int(5));
+  d.etag = r.Int(6);
+  d.return_comment = r.Text(7);
+  d.created_at_us = r.Int(8);
+  d.updated_at_us = r.Int(9);
+  return d;
+}
+
+absl::StatusOr<std::optional<Dataset>> LoadDataset(Connection& conn, const std::string& city_id,
+                                                   int year) {
+  GNLC_ASSIGN_OR_RETURN(auto rows, conn.Query(absl::StrCat("SELECT ", kDatasetColumns,
+                                                           " FROM datasets WHERE city_id = $1 "
+                                                           "AND year = $2"),
+                                              {city_id, int64_t{year}}));
+  if (rows.empty()) return std::nullopt;
+  return DatasetFromRow(rows[0]);
+}
+
+absl::Status AddReviewStep(Connection& conn, const Dataset& d, const std::string& action,
+                           const std::string& actor, const std::string& comment, int64_t now) {
+  return conn
+      .Execute(
+          "INSERT INTO review_steps (city_id, year, step, action, state, revision, actor, "
+          "comment, at_us) SELECT $1, $2, COALESCE(MAX(step), 0) + 1, $3, $4, $5, $6, $7, $8 "
+          "FROM review_steps WHERE city_id = $1 AND year = $2",
+          {d.city_id, int64_t{d.year}, action, int64_t(d.state), int64_t{d.revision}, actor,
+           comment, now})
+      .status();
+}
+
+// Changes are collected during a transaction and numbered at its end (see schema.cc).
+absl::Status AppendChanges(Connection& conn, std::vector<Change>& changes) {
+  if (changes.empty()) return absl::OkStatus();
+  GNLC_ASSIGN_OR_RETURN(auto rows,
+                        conn.Query("UPDATE counters SET value = value + $1 WHERE name = 'changes' "
+                                   "RETURNING value",
+                                   {int64_t(changes.size())}));
+  if (rows.empty()) return absl::InternalError("the changes counter row is missing");
+  int64_t seq = rows[0].Int(0) - static_cast<int64_t>(changes.size());
+  for (Change& c : changes) {
+    c.seq = ++seq;
+    const StoredValue empty;
+    const StoredValue& o = c.old_value ? *c.old_value : empty;
+    const StoredValue& n = c.new_value ? *c.new_value : empty;
+    GNLC_RETURN_IF_ERROR(
+        conn.Execute("INSERT INTO changes (seq, kind, city_id, country_code, year, measure, "
+                     "category, had_old, old_value, old_flags, old_source, old_comment, has_new, "
+                     "new_value, new_flags, new_source, new_comment, new_warnings, revision, "
+                     "actor, origin, comment, at_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+                     "$10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
+                     {c.seq,
+                      int64_t(c.kind),
+                      c.city_id,
+                      c.country,
+                      int64_t{c.year},
+                      c.measure,
+                      c.category,
+                      int64_t{c.old_value.has_value()},
+                      OptionalReal(o.value),
+                      int64_t{o.flags.Bits()},
+                      o.source,
+                      o.comment,
+                      int64_t{c.new_value.has_value()},
+                      OptionalReal(n.value),
+                      int64_t{n.flags.Bits()},
+                      n.source,
+                      n.comment,
+                      EncodeWarnings(n.warnings),
+                      int64_t{c.revision},
+                      c.actor,
+                      c.origin,
+                      c.comment,
+                      c.at_us})
+            .status());
+  }
+  return absl::OkStatus();
+}
+
+constexpr absl::string_view kChangeColumns =
+    "seq, kind, city_id, country_code, year, measure, category, had_old, old_value, old_flags, "
+    "old_source, old_comment, has_new, new_value, new_flags, new_source, new_comment, "
+    "new_warnings, revision, actor, origin, comment, at_us";
+
+Change ChangeFromRow(const Row& r) {
+  Change c;
+  c.seq = r.Int(0);
+  c.kind = static_cast<ChangeKind>(r.Int(1));
+  c.city_id = r.Text(2);
+  c.country = r.Text(3);
+  c.year = static_cast<int>(r.Int(4));
+  c.measure = r.Text(5);
+  c.category = r.Text(6);
+  c.revision = static_cast<int>(r.Int(18));
+  c.actor = r.Text(19);
+  c.origin = r.Text(20);
+  c.comment = r.Text(21);
+  c.at_us = r.Int(22);
+  ValueKey key{c.city_id, c.year, c.measure, c.category};
+  if (r.Bool(7)) {
+    c.old_value = StoredValue{
+        key, RealOrNone(r, 8), ValueFlags::FromBits(int(r.Int(9))), r.Text(10), r.Text(11), {}, "",
+        0};
+  }
+  if (r.Bool(12)) {
+    c.new_value = StoredValue{key,
+                              RealOrNone(r, 13),
+                              ValueFlags::FromBits(int(r.Int(14))),
+                              r.Text(15),
+                              r.Text(16),
+                              DecodeWarnings(r.Text(17)),
+                              c.actor,
+                              c.at_us};
+  }
+  return c;
+}
+
+// --- Applying rows ------------------------------------------------------------------------
+
+// What a transaction knows about one dataset it writes to.
+struct DatasetContext {
+  Dataset dataset;
+  bool writable = false;
+  bool touched = false;
+  std::map<std::pair<std::string, std::string>, StoredValue> current;  // (measure, category)
+  int previous_year = 0;
+  std::map<std::pair<std::string, std::string>, double> previous;
+};
+
+class RowApplier {
+ public:
+  RowApplier(Connection& conn, const Catalog& catalog,
+             const std::map<std::string, std::string>& countries, const WriteOrigin& origin,
+             bool strict, int64_t now)
+      : conn_(conn),
+        catalog_(catalog),
+        countries_(countries),
+        origin_(origin),
+        strict_(strict),
+        now_(now) {}
+
+  absl::Status Apply(std::span<const NumberedWrite> rows, WriteOutcome& out) {
+    for (const NumberedWrite& row : rows) {
+      const ValueKey& key = row.write.key;
+      GNLC_ASSIGN_OR_RETURN(DatasetContext * ctx, Context(key.city_id, key.year));
+      if (!ctx->writable) {
+        std::string message = absl::StrCat(
+            key.DatasetName(), " is ", StateName(ctx->dataset.state),
+            "; values change only in a draft (open a revision of a published dataset)");
+        if (strict_) {
+          return PreconditionError("DATASET_LOCKED", message,
+                                   {{"DATASET_STATE", key.DatasetName(), message}});
+        }
+        Reject(out.rejections, "DATASET_LOCKED", row.row, message);
+        ++out.rejected;
+        continue;
+      }
+      if (row.write.remove) {
+        GNLC_RETURN_IF_ERROR(Remove(*ctx, key, out));
+      } else {
+        GNLC_RETURN_IF_ERROR(Store(*ctx, row.write, out));
+      }
+    }
+    for (auto& [id, ctx] : contexts_) {
+      if (!ctx.touched) continue;
+      GNLC_RETURN_IF_ERROR(conn_
+                               .Execute("UPDATE datasets SET etag = etag + 1, updated_at_us = $3 "
+                                        "WHERE city_id = $1 AND year = $2",
+                                        {id.first, int64_t{id.second}, now_})
+                               .status());
+    }
+    return AppendChanges(conn_, changes_);
+  }
+
+ private:
+  absl::StatusOr<DatasetContext*> Context(const std::string& city_id, int year) {
+    auto id = std::make_pair(city_id, year);
+    if (auto it = contexts_.find(id); it != contexts_.end()) return &it->second;
+    DatasetContext ctx;
+    GNLC_ASSIGN_OR_RETURN(auto existing, LoadDataset(conn_, city_id, year));
+    if (existing) {
+      ctx.dataset = *existing;
+    } else {
+      // The first value written to a city's year creates its dataset, as a draft.
+      auto country = countries_.find(city_id);
+      if (country == countries_.end()) {
+        return absl::InternalError(absl::StrCat("no country given for city ", city_id));
+      }
+      ctx.dataset = {.city_id = city_id,
+                     .country = country->second,
+                     .year = year,
+                     .created_at_us = now_,
+                     .updated_at_us = now_};
+      GNLC_RETURN_IF_ERROR(
+          conn_
+              .Execute("INSERT INTO datasets (city_id, year, country_code, state, revision, "
+                       "published_revision, etag, return_comment, created_at_us, updated_at_us) "
+                       "VALUES ($1, $2, $3, $4, 1, 0, 1, '', $5, $5)",
+                       {city_id, int64_t{year}, ctx.dataset.country, int64_t(DatasetState::kDraft),
+                        now_})
+              .status());
+      GNLC_RETURN_IF_ERROR(AddReviewStep(conn_, ctx.dataset, "created", origin_.actor, "", now_));
+    }
+    ctx.writable = ctx.dataset.state == DatasetState::kDraft;
+    if (ctx.writable) {
+      GNLC_ASSIGN_OR_RETURN(auto rows,
+                            conn_.Query(absl::StrCat("SELECT ", kValueColumns,
+                                                     " FROM dataset_values WHERE city_id = $1 AND "
+                                                     "year = $2"),
+                                        {city_id, int64_t{year}}));
+      for (const Row& r : rows) {
+        StoredValue v = ValueFromRow(r);
+        ctx.current[{v.key.measure, v.key.category}] = std::move(v);
+      }
+      // The city's own history: its latest earlier dataset.
+      GNLC_ASSIGN_OR_RETURN(auto prev, conn_.Query("SELECT MAX(year) FROM datasets WHERE "
+                                                   "city_id = $1 AND year < $2",
+                                                   {city_id, int64_t{year}}));
+      if (!prev.empty() && !prev[0].IsNull(0)) {
+        ctx.previous_year = static_cast<int>(prev[0].Int(0));
+        GNLC_ASSIGN_OR_RETURN(
+            auto prev_rows,
+            conn_.Query("SELECT measure, category, value FROM dataset_values WHERE city_id = $1 "
+                        "AND year = $2 AND value IS NOT NULL",
+                        {city_id, int64_t{ctx.previous_year}}));
+        for (const Row& r : prev_rows) ctx.previous[{r.Text(0), r.Text(1)}] = r.Real(2);
+      }
+    }
+    return &contexts_.emplace(id, std::move(ctx)).first->second;
+  }
+
+  Change NewChange(const DatasetContext& ctx, ChangeKind kind, const ValueKey& key) const {
+    Change c;
+    c.kind = kind;
+    c.city_id = key.city_id;
+    c.country = ctx.dataset.country;
+    c.year = key.year;
+    c.measure = key.measure;
+    c.category = key.category;
+    c.revision = ctx.dataset.revision;
+    c.actor = origin_.actor;
+    c.origin = origin_.origin;
+    c.at_us = now_;
+    return c;
+  }
+
+  absl::Status Remove(DatasetContext& ctx, const ValueKey& key, WriteOutcome& out) {
+    auto it = ctx.current.find({key.measure, key.category});
+    if (it == ctx.current.end()) {
+      ++out.unchanged;
+      return absl::OkStatus();
+    }
+    GNLC_RETURN_IF_ERROR(conn_
+                             .Execute("DELETE FROM dataset_values WHERE city_id = $1 AND year = "
+                                      "$2 AND measure = $3 AND category = $4",
+                                      {key.city_id, int64_t{key.year}, key.measure, key.category})
+                             .status());
+    Change c = NewChange(ctx, ChangeKind::kValueRemoved, key);
+    c.old_value = it->second;
+    changes_.push_back(std::move(c));
+    ctx.current.erase(it);
+    ctx.touched = true;
+    ++out.removed;
+    return absl::OkStatus();
+  }
+
+  absl::Status Store(DatasetContext& ctx, const ValueWrite& w, WriteOutcome& out) {
+    const Measure* measure = catalog_.FindMeasure(w.key.measure);
+    if (measure == nullptr) return absl::InternalError("row was not checked against the catalog");
+    StoredValue v{w.key,         w.flags.not_applicable ? std::nullopt : w.value,
+                  w.flags,       w.source,
+                  w.comment,     {},
+                  origin_.actor, now_};
+    auto slot = std::make_pair(w.key.measure, w.key.category);
+    auto existing = ctx.current.find(slot);
+    if (existing != ctx.current.end() && existing->second.SameContent(v)) {
+      ++out.unchanged;
+      if (!origin_.job_id.empty()) {
+        // Still sent by this job: replace-scope must keep it.
+        GNLC_RETURN_IF_ERROR(
+            conn_
+                .Execute("UPDATE dataset_values SET last_job = $5 WHERE city_id = $1 AND year "
+                         "= $2 AND measure = $3 AND category = $4",
+                         {w.key.city_id, int64_t{w.key.year}, w.key.measure, w.key.category,
+                          origin_.job_id})
+                .status());
+      }
+      out.stored.push_back(existing->second);
+      return absl::OkStatus();
+    }
+    std::map<std::string, double> siblings;
+    for (const auto& [k, sibling] : ctx.current) {
+      if (k.first == w.key.measure && sibling.value) siblings[k.second] = *sibling.value;
+    }
+    if (v.value) {
+      siblings[w.key.category] = *v.value;
+    } else {
+      siblings.erase(w.key.category);
+    }
+    std::optional<std::pair<int, double>> previous;
+    if (auto p = ctx.previous.find(slot); p != ctx.previous.end()) {
+      previous = std::make_pair(ctx.previous_year, p->second);
+    }
+    v.warnings = WarningsFor(catalog_, *measure, v, siblings, previous);
+    GNLC_RETURN_IF_ERROR(
+        conn_
+            .Execute("INSERT INTO dataset_values (city_id, year, measure, category, country_code, "
+                     "value, flags, source, comment, warnings, stored_by, stored_at_us, last_job) "
+                     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
+                     "ON CONFLICT (city_id, year, measure, category) DO UPDATE SET "
+                     "value = excluded.value, flags = excluded.flags, source = excluded.source, "
+                     "comment = excluded.comment, warnings = excluded.warnings, "
+                     "stored_by = excluded.stored_by, stored_at_us = excluded.stored_at_us, "
+                     "last_job = excluded.last_job",
+                     {w.key.city_id, int64_t{w.key.year}, w.key.measure, w.key.category,
+                      ctx.dataset.country, OptionalReal(v.value), int64_t{v.flags.Bits()}, v.source,
+                      v.comment, EncodeWarnings(v.warnings), v.stored_by, now_, origin_.job_id})
+            .status());
+    Change c = NewChange(ctx, ChangeKind::kValueWritten, w.key);
+    if (existing != ctx.current.end()) c.old_value = existing->second;
+    c.new_value = v;
+    changes_.push_back(std::move(c));
+    out.warnings += static_cast<int64_t>(v.warnings.size());
+    ++out.applied;
+    ctx.touched = true;
+    out.stored.push_back(v);
+    ctx.current[slot] = std::move(v);
+    return absl::OkStatus();
+  }
+
+  Connection& conn_;
+  const Catalog& catalog_;
+  const std::map<std::string, std::string>& countries_;
+  const WriteOrigin& origin_;
+  const bool strict_;
+  const int64_t now_;
+  std::map<std::pair<std::string, int>, DatasetContext> contexts_;
+  std::vector<Change> changes_;
+};
+
+absl::StatusOr<std::optional<std::string>> FindAnswer(Connection& conn, const Idempotency& idem,
+                                                      absl::string_view method) {
+  if (idem.request_id.empty()) return std::nullopt;
+  GNLC_ASSIGN_OR_RETURN(auto rows, conn.Query("SELECT method, fingerprint, answer FROM idempotency "
+                                              "WHERE principal = $1 AND request_id = $2",
+                                              {idem.principal, idem.request_id}));
+  if (rows.empty()) return std::nullopt;
+  if (rows[0].Text(0) != method || rows[0].Text(1) != idem.fingerprint) {
+    return InvalidArgumentError(
+        {{"request_id", absl::StrCat("'", idem.request_id,
+                                     "' was already used for a different request; use a new "
+                                     "request_id for a new request")}});
+  }
+  return rows[0].Text(2);
+}
+
+std::string NewJobId() {
+  unsigned char bytes[8];
+  randombytes_buf(bytes, sizeof bytes);
+  return absl::StrCat("job-",
+                      absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(bytes), 8)));
+}
+
+json ScopeJson(const ImportJob& job) {
+  return {{"cities", job.scope_cities}, {"years", job.scope_years}};
+}
+
+absl::StatusOr<ImportJob> LoadJob(Connection& conn, const std::string& job_id) {
+  GNLC_ASSIGN_OR_RETURN(auto rows,
+                        conn.Query("SELECT job_id, owner, mode, scope, dry_run, description, "
+                                   "state, summary, created_at_us, updated_at_us FROM "
+                                   "import_jobs WHERE job_id = $1",
+                                   {job_id}));
+  if (rows.empty()) return NotFound("import job", absl::StrCat("importJobs/", job_id));
+  const Row& r = rows[0];
+  ImportJob job;
+  job.job_id = r.Text(0);
+  job.owner = r.Text(1);
+  job.mode = static_cast<SyncMode>(r.Int(2));
+  json scope = json::parse(r.Text(3), nullptr, false);
+  if (scope.is_object()) {
+    job.scope_cities = scope.value("cities", std::vector<std::string>{});
+    job.scope_years = scope.value("years", std::vector<int>{});
+  }
+  job.dry_run = r.Bool(4);
+  job.description = r.Text(5);
+  job.state = static_cast<JobState>(r.Int(6));
+  job.summary = DecodeSummary(r.Text(7));
+  job.created_at_us = r.Int(8);
+  job.updated_at_us = r.Int(9);
+  GNLC_ASSIGN_OR_RETURN(auto batches, conn.Query("SELECT batch_id FROM import_batches WHERE "
+                                                 "job_id = $1 ORDER BY ordinal",
+                                                 {job_id}));
+  for (const Row& b : batches) job.batches.push_back(b.Text(0));
+  return job;
+}
+
+}  // namespace
+
+absl::Status IndicatorStore::Migrate() { return sql::ApplyMigrations(db_, IndicatorMigrations()); }
+
+absl::StatusOr<WriteOutcome> IndicatorStore::WriteValues(
+    std::span<const NumberedWrite> rows, const std::map<std::string, std::string>& countries,
+    const WriteOrigin& origin, bool strict, const Idempotency& idem,
+    const std::function<std::string(const WriteOutcome&)>& encode) {
+  WriteOutcome out;
+  int64_t now = NowMicros();
+  absl::Status st = db_.Write([&](Connection& conn) -> absl::Status {
+    out = WriteOutcome();
+    if (!idem.request_id.empty()) {
+      GNLC_ASSIGN_OR_RETURN(auto answered, FindAnswer(conn, idem, "WriteValues"));
+      if (answered) {
+        return ErrorWithReason(absl::StatusCode::kAlreadyExists, "REQUEST_REPLAYED",
+                               "this request_id was already answered");
+      }
+    }
+    RowApplier applier(conn, catalog_, countries, origin, strict, now);
+    GNLC_RETURN_IF_ERROR(applier.Apply(rows, out));
+    if (!idem.request_id.empty() && encode) {
+      GNLC_RETURN_IF_ERROR(
+          conn.Execute("INSERT INTO idempotency (principal, request_id, method, "
+                       "fingerprint, answer, created_at_us) VALUES ($1, $2, "
+                       "'WriteValues', $3, $4, $5)",
+                       {idem.principal, idem.request_id, idem.fingerprint, encode(out), now})
+              .status());
+    }
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+absl::StatusOr<std::optional<std::string>> IndicatorStore::RecordedAnswer(
+    const Idempotency& idem, absl::string_view method) {
+  std::optional<std::string> answer;
+  GNLC_RETURN_IF_ERROR(db_.Read([&](Connection& conn) -> absl::Status {
+    GNLC_ASSIGN_OR_RETURN(answer, FindAnswer(conn, idem, method));
+    return absl::OkStatus();
+  }));
+  return answer;
+}
+
+absl::StatusOr<Dataset> IndicatorStore::GetDataset(const std::string& city_id, int year) {
+  Dataset out;
+  GNLC_RETURN_IF_ERROR(db_.Read([&](Connection& conn) -> absl::Status {
+    GNLC_ASSIGN_OR_RETURN(auto d, LoadDataset(conn, city_id, year));
+    if (!d) return NotFound("dataset", ValueKey{city_id, year, "", ""}.DatasetName());
+    out = *d;
+    GNLC_ASSIGN_OR_RETURN(auto counts,
+                          conn.Query("SELECT COUNT(*), COALESCE(SUM(CASE WHEN warnings = '' "
+                                     "THEN 0 ELSE 1 END), 0) FROM dataset_values WHERE "
+                                     "city_id = $1 AND year = $2",
+                                     {city_id, int64_t{year}}));
+    out.value_count = static_cast<int>(counts[0].Int(0));
+    out.warning_count = static_cast<int>(counts[0].Int(1));
+    GNLC_ASSIGN_OR_RETURN(auto steps,
+                          conn.Query("SELECT action, state, revision, actor, comment, at_us FROM "
+                                     "review_steps WHERE city_id = $1 AND year = $2 ORDER BY step",
+                                     {city_id, int64_t{year}}));
+    for (const Row& r : steps) {
+      out.history.push_back({r.Text(0), static_cast<DatasetState>(r.Int(1)),
+                             static_cast<int>(r.Int(2)), r.Text(3), r.Text(4), r.Int(5)});
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<Dataset>> IndicatorStore::ListDatasets(const DatasetFilter& f) {
+  std::string sql = absl::StrCat("SELECT ", kDatasetColumns, " FROM datasets WHERE 1 = 1");
+  std::vector<Value> params;
+  auto param = [&](Value v) {
+    params.push_back(std::move(v));
+    return absl::StrCat("$", params.size());
+  };
+  if (!f.city_id.empty()) absl::StrAppend(&sql, " AND city_id = ", param(f.city_id));
+  if (!f.country.empty()) absl::StrAppend(&sql, " AND country_code = ", param(f.country));
+  if (f.year != 0) absl::StrAppend(&sql, " AND year = ", param(int64_t{f.year}));
+  if (f.state != DatasetState::kUnspecified) {
+    absl::StrAppend(&sql, " AND state = ", param(int64_t(f.state)));
+  }
+  if (f.published_only || !f.scope_country.empty() || !f.scope_city.empty()) {
+    absl::StrAppend(&sql, " AND (published_revision > 0");
+    if (!f.scope_country.empty()) {
+      absl::StrAppend(&sql, " OR country_code = ", param(f.scope_country));
+    }
+    if (!f.scope_city.empty()) absl::StrAppend(&sql, " OR city_id = ", param(f.scope_city));
+    absl::StrAppend(&sql, ")");
+  }
+  if (!f.after_city.empty()) {
+    absl::StrAppend(&sql, " AND (city_id > ", param(f.after_city), " OR (city_id = $",
+                    params.size(), " AND year > ", param(int64_t{f.after_year}), "))");
+  }
+  absl::StrAppend(&sql, " ORDER BY city_id, year LIMIT ", param(int64_t{f.limit}));
+  std::vector<Dataset> out;
+  GNLC_RETURN_IF_ERROR(db_.Read([&](Connection& conn) -> absl::Status {
+    GNLC_ASSIGN_OR_RETURN(auto rows, conn.Query(sql, params));
+    for (const Row& r : rows) out.push_back(DatasetFromRow(r));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<Dataset> IndicatorStore::Step(const std::string& city_id, int year,
+                                             DatasetAction action, const std::string& actor,
+                                             const std::string& comment,
+                                             std::optional<int64_t> etag) {
+  int64_t now = NowMicros();
+  const DatasetStep& step = StepOf(action);
+  GNLC_RETURN_IF_ERROR(db_.Write([&](Connection& conn) -> absl::Status {
+    std::string name = ValueKey{city_id, year, "", ""}.DatasetName();
+    GNLC_ASSIGN_OR_RETURN(auto found, LoadDataset(conn, city_id, year));
+    if (!found) return NotFound("dataset", name);
+    Dataset d = *found;
+    if (etag && *etag != d.etag) {
+      return ErrorWithReason(absl::StatusCode::kAborted, "ETAG_MISMATCH",
+                             absl::StrCat(name, " was changed by someone else (now at etag r",
+                                          d.etag, "); read it again and retry"),
+                             {{"resource", name}, {"etag", absl::StrCat("r", d.etag)}});
+    }
+    GNLC_ASSIGN_OR_RETURN(DatasetState next, NextDatasetState(d.state, action));
+    if (action == DatasetAction::kSubmit) {
+      GNLC_ASSIGN_OR_RETURN(auto count, conn.Query("SELECT COUNT(*) FROM dataset_values WHERE "
+                                                   "city_id = $1 AND year = $2",
+                                                   {city_id, int64_t{year}}));
+      if (count[0].Int(0) == 0) {
+        return PreconditionError("DATASET_EMPTY", absl::StrCat(name, " has no values to submit"),
+                                 {{"DATASET_EMPTY", name, "store at least one value first"}});
+      }
+    }
+    d.state = next;
+    switch (action) {
+      case DatasetAction::kSubmit:
+        d.return_comment.clear();
+        break;
+      case DatasetAction::kReturn:
+        d.return_comment = comment;
+        break;
+      case DatasetAction::kPublish:
+        d.published_revision = d.revision;
+        GNLC_RETURN_IF_ERROR(conn.Execute("DELETE FROM published_values WHERE city_id = $1 AND "
+                                          "year = $2",
+                                          {city_id, int64_t{year}})
+                                 .status());
+        GNLC_RETURN_IF_ERROR(
+            conn.Execute(absl::StrCat("INSERT INTO published_values (", kValueColumns,
+                                      ", country_code) SELECT ", kValueColumns,
+                                      ", country_code FROM dataset_values WHERE city_id = $1 AND "
+                                      "year = $2"),
+                         {city_id, int64_t{year}})
+                .status());
+        break;
+      case DatasetAction::kUnpublish:
+        d.published_revision = 0;
+        GNLC_RETURN_IF_ERROR(conn.Execute("DELETE FROM published_values WHERE city_id = $1 AND "
+                                          "year = $2",
+                                          {city_id, int64_t{year}})
+                                 .status());
+        break;
+      case DatasetAction::kOpenRevision:
+        ++d.revision;
+        break;
+      case DatasetAction::kValidate:
+        break;
+    }
+    ++d.etag;
+    d.updated_at_us = now;
+    GNLC_RETURN_IF_ERROR(
+        conn.Execute("UPDATE datasets SET state = $3, revision = $4, published_revision = $5, "
+                     "etag = $6, return_comment = $7, updated_at_us = $8 WHERE city_id = $1 AND "
+                     "year = $2",
+                     {city_id, int64_t{year}, int64_t(d.state), int64_t{d.revision},
+                      int64_t{d.published_revision}, d.etag, d.return_comment, now})
+            .status());
+    GNLC_RETURN_IF_ERROR(AddReviewStep(conn, d, step.done, actor, comment, now));
+    std::vector<Change> changes(1);
+    Change& c = changes[0];
+    c.kind = step.change;
+    c.city_id = city_id;
+    c.country = d.country;
+    c.year = year;
+    c.revision = d.revision;
+    c.actor = actor;
+    c.comment = comment;
+    c.at_us = now;
+    return AppendChanges(conn, changes);
+  }));
+  return GetDataset(city_id, year);
+}
+
+absl::StatusOr<std::vector<StoredValue>> IndicatorStore::ListValues(const ValueFilter& f) {
+  std::string table = f.working_copy ? "dataset_values" : "published_values";
+  std::string sql = absl::StrCat("SELECT ", kValueColumns, " FROM ", table, " WHERE 1 = 1");
+  std::vector<Value> params;
+  auto param = [&](Value v) {
+    params.push_back(std::move(v));
+    return absl::StrCat("$", params.size());
+  };
+  if (!f.city_id.empty()) absl::StrAppend(&sql, " AND city_id = ", param(f.city_id));
+  if (!f.country.empty()) absl::StrAppend(&sql, " AND country_code = ", param(f.country));
+  if (f.year != 0) absl::StrAppend(&sql, " AND year = ", param(int64_t{f.year}));
+  if (!f.measures.empty()) {
+    std::vector<std::string> in;
+    for (const auto& m : f.measures) in.push_back(param(m));
+    absl::StrAppend(&sql, " AND measure IN (", absl::StrJoin(in, ", "), ")");
+  }
+  if (!f.scope_country.empty())
+    absl::StrAppend(&sql, " AND country_code = ", param(f.scope_country));
+  if (!f.scope_city.empty()) absl::StrAppend(&sql, " AND city_id = ", param(f.scope_city));
+  if (!f.confidential_everywhere) {
+    absl::StrAppend(&sql, " AND ((flags & 8) = 0");
+    if (!f.confidential_country.empty()) {
+      absl::StrAppend(&sql, " OR country_code = ", param(f.confidential_country));
+    }
+    if (!f.confidential_city.empty()) {
+      absl::StrAppend(&sql, " OR city_id = ", param(f.confidential_city));
+    }
+    absl::StrAppend(&sql, ")");
+  }
+  if (f.after) {
+    absl::StrAppend(&sql, " AND (city_id, year, measure, category) > (", param(f.after->city_id),
+                    ", ", param(int64_t{f.after->year}), ", ", param(f.after->measure), ", ",
+                    param(f.after->category), ")");
+  }
+  absl::StrAppend(&sql, " ORDER BY city_id, year, measure, category LIMIT ",
+                  param(int64_t{f.limit}));
+  std::vector<StoredValue> out;
+  GNLC_RETURN_IF_ERROR(db_.Read([&](Connection& conn) -> absl::Status {
+    GNLC_ASSIGN_OR_RETURN(auto rows, conn.Query(sql, params));
+    out.reserve(rows.size());
+    for (const Row& r : rows) out.push_back(ValueFromRow(r));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<Change>> IndicatorStore::ValueHistory(const ValueKey& key) {
+  std::vector<Change> out;
+  GNLC_RETURN_IF_ERROR(db_.Read([&](Connection& conn) -> absl::Status {
+    GNLC_ASSIGN_OR_RETURN(
+        auto rows, conn.Query(absl::StrCat("SELECT ", kChangeColumns,
+                                           " FROM changes WHERE city_id = $1 AND year = $2 AND "
+                                           "measure = $3 AND category = $4 AND kind IN (1, 2) "
+                                           "ORDER BY seq"),
+                              {key.city_id, int64_t{key.year}, key.measure, key.category}));
+    for (const Row& r : rows) out.push_back(ChangeFromRow(r));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<StoredValue>> IndicatorStore::DatasetAsOf(const std::string& city_id,
+                                                                     int year, int64_t at_us) {
+  std::map<std::pair<std::string, std::string>, StoredValue> state;
+  GNLC_RETURN_IF_ERROR(db_.Read([&](Connection& conn) -> absl::Status {
+    GNLC_ASSIGN_OR_RETURN(auto rows,
+                          conn.Query(absl::StrCat("SELECT ", kChangeColumns,
+                                                  " FROM changes WHERE city_id = $1 AND year = "
+                                                  "$2 AND kind IN (1, 2) AND at_us <= $3 ORDER "
+                                                  "BY seq"),
+                                     {city_id, int64_t{year}, at_us}));
+    for (const Row& r : rows) {
+      Change c = ChangeFromRow(r);
+      auto slot = std::make_pair(c.measure, c.category);
+      if (c.new_value) {
+        state[slot] = *c.new_value;
+      } else {
+        state.erase(slot);
+      }
+    }
+    return absl::OkStatus();
+  }));
+  std::vector<StoredValue> out;
+  for (auto& [slot, v] : state) out.push_back(std::move(v));
+  return out;
+}
+
+absl::StatusOr<std::vector<Change>> IndicatorStore::ListChanges(const ChangeFilter& f) {
+  std::string sql = absl::StrCat("SELECT ", kChangeColumns, " FROM changes WHERE seq > $1");
+  std::vector<Value> params = {f.after_seq};
+  auto param = [&](Value v) {
+    params.push_back(std::move(v));
+    return absl::StrCat("$", params.size());
+  };
+  if (!f.city_id.empty()) absl::StrAppend(&sql, " AND city_id = ", param(f.city_id));
+  if (!f.country.empty()) absl::StrAppend(&sql, " AND country_code = ", param(f.country));
+  if (f.published_only || !f.scope_country.empty() || !f.scope_city.empty()) {
+    absl::StrAppend(&sql, " AND (kind IN (", int(ChangeKind::kDatasetPublished), ", ",
+                    int(ChangeKind::kDatasetUnpublished), ")");
+    if (!f.scope_country.empty()) {
+      absl::StrAppend(&sql, " OR country_code = ", param(f.scope_country));
+    }
+    if (!f.scope_city.empty()) absl::StrAppend(&sql, " OR city_id = ", param(f.scope_city));
+    absl::StrAppend(&sql, ")");
+  }
+  absl::StrAppend(&sql, " ORDER BY seq LIMIT ", param(int64_t{f.limit}));
+  std::vector<Change> out;
+  GNLC_RETURN_IF_ERROR(db_.Read([&](Connection& conn) -> absl::Status {
+    GNLC_ASSIGN_OR_RETURN(auto rows, conn.Query(sql, params));
+    for (const Row& r : rows) out.push_back(ChangeFromRow(r));
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<int64_t> IndicatorStore::LatestChangeSeq() {
+  int64_t seq = 0;
+  GNLC_RETURN_IF_ERROR(db_.Read([&](Connection& conn) -> absl::Status {
+    GNLC_ASSIGN_OR_RETURN(auto rows,
+                          conn.Query("SELECT value FROM counters WHERE name = 'changes'"));
+    if (!rows.empty()) seq = rows[0].Int(0);
+    return absl::OkStatus();
+  }));
+  return seq;
+}
+
+// --- Import jobs ----------------------------------------------------------------------------
+
+absl::StatusOr<ImportJob> IndicatorStore::CreateJob(ImportJob job) {
+  job.job_id = NewJobId();
+  job.state = JobState::kOpen;
+  job.created_at_us = job.updated_at_us = NowMicros();
+  GNLC_RETURN_IF_ERROR(db_.Write([&](Connection& conn) -> absl::Status {
+    return conn
+        .Execute(
+            "INSERT INTO import_jobs (job_id, owner, mode, scope, dry_run, description, "
+            "state, summary, created_at_us, updated_at_us) VALUES ($1, $2, $3, $4, $5, $6, "
+            "$7, $8, $9, $9)",
+            {job.job_id, job.owner, int64_t(job.mode), ScopeJson(job).dump(), int64_t{job.dry_run},
+             job.description, int64_t(job.state), EncodeSummary(job.summary), job.created_at_us})
+        .status();
+  }));
+  return job;
+}
+
+absl::StatusOr<ImportJob> IndicatorStore::GetJob(const std::string& job_id) {
+  ImportJob job;
+  GNLC_RETURN_IF_ERROR(db_.Read([&](Connection& conn) -> absl::Status {
+    GNLC_ASSIGN_OR_RETURN(job, LoadJob(conn, job_id));
+    return absl::OkStatus();
+  }));
+  return job;
+}
+
+absl::StatusOr<std::vector<ImportJob>> IndicatorStore::ListJobs(const std::string& owner,
+                                                                const std::string& after_job_id,
+                                                                int limit) {
+  std::vector<ImportJob> out;
+  GNLC_RETURN_IF_ERROR(db_.Read([&](Connection& conn) -> absl::Status {
+    GNLC_ASSIGN_OR_RETURN(
+        auto rows, conn.Query("SELECT job_id FROM import_jobs WHERE (owner = $1 OR $1 = '') AND "
+                              "job_id > $2 ORDER BY job_id LIMIT $3",
+                              {owner, after_job_id, int64_t{limit}}));
+    for (const Row& r : rows) {
+      GNLC_ASSIGN_OR_RETURN(ImportJob job, LoadJob(conn, r.Text(0)));
+      out.push_back(std::move(job));
+    }
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<BatchResult> IndicatorStore::ApplyBatch(
+    const ImportJob& job, const std::string& batch_id, const std::string& fingerprint,
+    int64_t row_count, std::span<const NumberedWrite> rows, const Rejections& pre_rejected,
+    const std::map<std::string, std::string>& countries, const std::string& actor) {
+  BatchResult result;
+  int64_t now = NowMicros();
+  WriteOrigin origin{actor, absl::StrCat("importJobs/", job.job_id, "/batches/", batch_id),
+                     job.job_id};
+  absl::Status st = db_.Write([&](Connection& conn) -> absl::Status {
+    result = BatchResult();
+    GNLC_ASSIGN_OR_RETURN(auto seen, conn.Query("SELECT fingerprint, result FROM import_batches "
+                                                "WHERE job_id = $1 AND batch_id = $2",
+                                                {job.job_id, batch_id}));
+    if (!seen.empty()) {
+      if (seen[0].Text(0) != fingerprint) {
+        return InvalidArgumentError(
+            {{"batch.batch_id",
+              absl::StrCat("batch '", batch_id,
+                           "' was already applied with different rows; a batch id names one "
+                           "batch for the life of its job")}});
+      }
+      result = DecodeBatch(seen[0].Text(1));
+      result.replayed = true;
+      return absl::OkStatus();
+    }
+    GNLC_ASSIGN_OR_RETURN(ImportJob current, LoadJob(conn, job.job_id));
+    if (current.state != JobState::kOpen) {
+      return PreconditionError("JOB_CLOSED",
+                               absl::StrCat("importJobs/", job.job_id, " is already committed"),
+                               {{"JOB_STATE", absl::StrCat("importJobs/", job.job_id),
+                                 "start a new job to send more batches"}});
+    }
+    WriteOutcome outcome;
+    if (job.dry_run) {
+      // Apply for real inside a savepoint, then undo: the checks and warnings are exact.
+      GNLC_RETURN_IF_ERROR(conn.Execute("SAVEPOINT dry_run").status());
+      RowApplier applier(conn, catalog_, countries, origin, /*strict=*/false, now);
+      GNLC_RETURN_IF_ERROR(applier.Apply(rows, outcome));
+      GNLC_RETURN_IF_ERROR(conn.Execute("ROLLBACK TO SAVEPOINT dry_run").status());
+      GNLC_RETURN_IF_ERROR(conn.Execute("RELEASE SAVEPOINT dry_run").status());
+    } else {
+      RowApplier applier(conn, catalog_, countries, origin, /*strict=*/false, now);
+      GNLC_RETURN_IF_ERROR(applier.Apply(rows, outcome));
+    }
+    result.batch_id = batch_id;
+    result.rows = row_count;
+    result.applied = outcome.applied + outcome.removed;
+    result.unchanged = outcome.unchanged;
+    result.warnings = outcome.warnings;
+    result.rejections = pre_rejected;
+    MergeRejections(result.rejections, outcome.rejections);
+    for (const auto& [code, r] : result.rejections) result.rejected += r.rows.size();
+
+    JobSummary& s = current.summary;
+    ++s.batches;
+    s.rows += result.rows;
+    s.applied += result.applied;
+    s.unchanged += result.unchanged;
+    s.rejected += result.rejected;
+    s.warnings += result.warnings;
+    MergeRejections(s.rejections, result.rejections);
+    GNLC_RETURN_IF_ERROR(
+        conn.Execute("INSERT INTO import_batches (job_id, batch_id, ordinal, fingerprint, "
+                     "result, acked_at_us) VALUES ($1, $2, $3, $4, $5, $6)",
+                     {job.job_id, batch_id, int64_t(current.batches.size() + 1), fingerprint,
+                      EncodeBatch(result), now})
+            .status());
+    return conn
+        .Execute("UPDATE import_jobs SET summary = $2, updated_at_us = $3 WHERE job_id = $1",
+                 {job.job_id, EncodeSummary(s), now})
+        .status();
+  });
+  if (!st.ok()) return st;
+  return result;
+}
+
+absl::StatusOr<ImportJob> IndicatorStore::CommitJob(const std::string& job_id,
+                                                    const std::string& actor) {
+  int64_t now = NowMicros();
+  GNLC_RETURN_IF_ERROR(db_.Write([&](Connection& conn) -> absl::Status {
+    GNLC_ASSIGN_OR_RETURN(ImportJob job, LoadJob(conn, job_id));
+    if (job.state == JobState::kCommitted) return absl::OkStatus();  // a retried commit
+    std::vector<Change> changes;
+    if (job.mode == SyncMode::kReplaceScope) {
+      for (const std::string& city : job.scope_cities) {
+        for (int year : job.scope_years) {
+          GNLC_ASSIGN_OR_RETURN(auto d, LoadDataset(conn, city, year));
+          if (!d) continue;
+          GNLC_ASSIGN_OR_RETURN(
+              auto stale, conn.Query(absl::StrCat("SELECT ", kValueColumns,
+                                                  " FROM dataset_values WHERE city_id = $1 AND "
+                                                  "year = $2 AND last_job <> $3"),
+                                     {city, int64_t{year}, job_id}));
+          if (stale.empty()) continue;
+          if (d->state != DatasetState::kDraft) {
+            Rejection& r = job.summary.rejections["DATASET_LOCKED"];
+            if (r.example.empty()) {
+              r.example = absl::StrCat(d->Name(), " is ", StateName(d->state),
+                                       ": its values outside this job were not removed");
+            }
+            continue;
+          }
+          for (const Row& row : stale) {
+            StoredValue old = ValueFromRow(row);
+            ++job.summary.removed;
+            if (job.dry_run) continue;
+            Change c;
+            c.kind = ChangeKind::kValueRemoved;
+            c.city_id = city;
+            c.country = d->country;
+            c.year = year;
+            c.measure = old.key.measure;
+            c.category = old.key.category;
+            c.revision = d->revision;
+            c.actor = actor;
+            c.origin = absl::StrCat("importJobs/", job_id);
+            c.comment = "not in the job's replacement data";
+            c.at_us = now;
+            c.old_value = std::move(old);
+            changes.push_back(std::move(c));
+          }
+          if (job.dry_run) continue;
+          GNLC_RETURN_IF_ERROR(conn.Execute("DELETE FROM dataset_values WHERE city_id = $1 AND "
+                                            "year = $2 AND last_job <> $3",
+                                            {city, int64_t{year}, job_id})
+                                   .status());
+          GNLC_RETURN_IF_ERROR(conn.Execute("UPDATE datasets SET etag = etag + 1, updated_at_us "
+                                            "= $3 WHERE city_id = $1 AND year = $2",
+                                            {city, int64_t{year}, now})
+                                   .status());
+        }
+      }
+    }
+    GNLC_RETURN_IF_ERROR(AppendChanges(conn, changes));
+    return conn
+        .Execute(
+            "UPDATE import_jobs SET state = $2, summary = $3, updated_at_us = $4 WHERE "
+            "job_id = $1",
+            {job_id, int64_t(JobState::kCommitted), EncodeSummary(job.summary), now})
+        .status();
+  }));
+  return GetJob(job_id);
+}
+
+}  // namespace gnlc::indicators

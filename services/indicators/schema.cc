@@ -1,0 +1,151 @@
+// The indicators database, as numbered migrations. Released steps never change; add a new one.
+// Portable SQL: times are microseconds since the epoch (BIGINT), booleans 0/1 integers,
+// value flags a bit set (1 estimate, 2 provisional, 4 not applicable, 8 confidential).
+#include "services/indicators/indicator_store.h"
+
+namespace gnlc::indicators {
+
+std::span<const sql::Migration> IndicatorMigrations() {
+  static constexpr sql::Migration kMigrations[] = {
+      {1, "initial schema", R"sql(
+CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
+INSERT INTO counters (name, value) VALUES ('changes', 0);
+
+CREATE TABLE datasets (
+  city_id TEXT NOT NULL,
+  year INTEGER NOT NULL,
+  country_code TEXT NOT NULL,
+  state INTEGER NOT NULL,
+  revision INTEGER NOT NULL,
+  published_revision INTEGER NOT NULL,
+  etag BIGINT NOT NULL,
+  return_comment TEXT NOT NULL,
+  created_at_us BIGINT NOT NULL,
+  updated_at_us BIGINT NOT NULL,
+  PRIMARY KEY (city_id, year)
+);
+CREATE INDEX datasets_by_country ON datasets (country_code, city_id, year);
+
+CREATE TABLE review_steps (
+  city_id TEXT NOT NULL,
+  year INTEGER NOT NULL,
+  step INTEGER NOT NULL,
+  action TEXT NOT NULL,
+  state INTEGER NOT NULL,
+  revision INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  comment TEXT NOT NULL,
+  at_us BIGINT NOT NULL,
+  PRIMARY KEY (city_id, year, step)
+);
+
+-- The working copy: what writers see and change. last_job marks the import job that last
+-- wrote a value, so that replace-scope can remove what a job did not send.
+CREATE TABLE dataset_values (
+  city_id TEXT NOT NULL,
+  year INTEGER NOT NULL,
+  measure TEXT NOT NULL,
+  category TEXT NOT NULL,
+  country_code TEXT NOT NULL,
+  value DOUBLE PRECISION,
+  flags INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  comment TEXT NOT NULL,
+  warnings TEXT NOT NULL,
+  stored_by TEXT NOT NULL,
+  stored_at_us BIGINT NOT NULL,
+  last_job TEXT NOT NULL,
+  PRIMARY KEY (city_id, year, measure, category)
+);
+CREATE INDEX dataset_values_by_country ON dataset_values (country_code, city_id, year);
+
+-- The published copy: a snapshot of the working copy taken at publication, replaced only by
+-- publishing a new revision. Partners read this.
+CREATE TABLE published_values (
+  city_id TEXT NOT NULL,
+  year INTEGER NOT NULL,
+  measure TEXT NOT NULL,
+  category TEXT NOT NULL,
+  country_code TEXT NOT NULL,
+  value DOUBLE PRECISION,
+  flags INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  comment TEXT NOT NULL,
+  warnings TEXT NOT NULL,
+  stored_by TEXT NOT NULL,
+  stored_at_us BIGINT NOT NULL,
+  PRIMARY KEY (city_id, year, measure, category)
+);
+CREATE INDEX published_values_by_country ON published_values (country_code, city_id, year);
+
+-- Every change: value history, "as of" reads and the change feed. seq comes from the counters
+-- row, taken last in each transaction and held until commit, so seq order is commit order: a
+-- follower that has read up to N never sees a change below N appear later.
+CREATE TABLE changes (
+  seq BIGINT PRIMARY KEY,
+  kind INTEGER NOT NULL,
+  city_id TEXT NOT NULL,
+  country_code TEXT NOT NULL,
+  year INTEGER NOT NULL,
+  measure TEXT NOT NULL,
+  category TEXT NOT NULL,
+  had_old INTEGER NOT NULL,
+  old_value DOUBLE PRECISION,
+  old_flags INTEGER NOT NULL,
+  old_source TEXT NOT NULL,
+  old_comment TEXT NOT NULL,
+  has_new INTEGER NOT NULL,
+  new_value DOUBLE PRECISION,
+  new_flags INTEGER NOT NULL,
+  new_source TEXT NOT NULL,
+  new_comment TEXT NOT NULL,
+  new_warnings TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  origin TEXT NOT NULL,
+  comment TEXT NOT NULL,
+  at_us BIGINT NOT NULL
+);
+CREATE INDEX changes_by_value ON changes (city_id, year, measure, category, seq);
+CREATE INDEX changes_by_country ON changes (country_code, seq);
+
+CREATE TABLE idempotency (
+  principal TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  method TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  answer TEXT NOT NULL,
+  created_at_us BIGINT NOT NULL,
+  PRIMARY KEY (principal, request_id)
+);
+
+CREATE TABLE import_jobs (
+  job_id TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  mode INTEGER NOT NULL,
+  scope TEXT NOT NULL,
+  dry_run INTEGER NOT NULL,
+  description TEXT NOT NULL,
+  state INTEGER NOT NULL,
+  summary TEXT NOT NULL,
+  created_at_us BIGINT NOT NULL,
+  updated_at_us BIGINT NOT NULL
+);
+CREATE INDEX import_jobs_by_owner ON import_jobs (owner, job_id);
+
+CREATE TABLE import_batches (
+  job_id TEXT NOT NULL,
+  batch_id TEXT NOT NULL,
+  ordinal INTEGER NOT NULL,
+  fingerprint TEXT NOT NULL,
+  result TEXT NOT NULL,
+  acked_at_us BIGINT NOT NULL,
+  PRIMARY KEY (job_id, batch_id)
+);
+CREATE UNIQUE INDEX import_batches_in_order ON import_batches (job_id, ordinal);
+)sql"},
+  };
+  return kMigrations;
+}
+
+}  // namespace gnlc::indicators
