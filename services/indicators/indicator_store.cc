@@ -2,12 +2,12 @@
 
 #include <sodium.h>
 
-#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "services/common/api_fields.h"
 #include "services/common/status.h"
 
 namespace gnlc::indicators {
@@ -18,12 +18,6 @@ using sql::Value;
 using json = nlohmann::json;
 
 namespace {
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 absl::Status NotFound(absl::string_view type, absl::string_view name) {
   return ErrorWithReason(absl::StatusCode::kNotFound, "NOT_FOUND",

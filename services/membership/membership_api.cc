@@ -1,15 +1,12 @@
 #include "services/membership/membership_api.h"
 
 #include <fcntl.h>
-#include <grpcpp/alarm.h>
 #include <sodium.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <deque>
 #include <fstream>
-#include <mutex>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -18,110 +15,24 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "google/protobuf/util/time_util.h"
+#include "services/common/api_fields.h"
 #include "services/common/api_key.h"
 #include "services/common/countries.h"
+#include "services/common/feed_stream.h"
 #include "services/common/logging.h"
 
 namespace gnlc::membership {
 namespace {
 
-using google::protobuf::util::TimeUtil;
-
-constexpr int kDefaultPageSize = 50;
-constexpr int kMaxPageSize = 500;
-
 absl::CivilDay Today() { return absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()); }
-
-void SetTime(google::protobuf::Timestamp* out, int64_t us) {
-  if (us != 0) *out = TimeUtil::MicrosecondsToTimestamp(us);
-}
-
-// --- Names, pages, etags ------------------------------------------------------------------
-
-// The id in "<collection>/<id>", or a field violation.
-std::string ParseName(absl::string_view name, absl::string_view collection, absl::string_view field,
-                      FieldErrors& errors) {
-  std::string prefix = absl::StrCat(collection, "/");
-  if (!absl::StartsWith(name, prefix) || name.size() == prefix.size() ||
-      name.substr(prefix.size()).find('/') != absl::string_view::npos) {
-    errors.Add(std::string(field), absl::StrCat("must be ", collection, "/{id}, got '", name, "'"));
-    return "";
-  }
-  return std::string(name.substr(prefix.size()));
-}
-
-int PageSize(int requested, FieldErrors& errors) {
-  if (requested < 0) errors.Add("page_size", "must not be negative");
-  if (requested <= 0) return kDefaultPageSize;
-  return std::min(requested, kMaxPageSize);
-}
-
-std::string EncodePageToken(absl::string_view last) { return absl::WebSafeBase64Escape(last); }
-
-std::string DecodePageToken(const std::string& token, FieldErrors& errors) {
-  std::string out;
-  if (!token.empty() && !absl::WebSafeBase64Unescape(token, &out)) {
-    errors.Add("page_token", "is not a token returned by this method");
-  }
-  return out;
-}
-
-std::string Etag(int64_t revision) { return absl::StrCat("r", revision); }
-
-std::optional<int64_t> ParseEtag(const std::string& etag, FieldErrors& errors) {
-  if (etag.empty()) return std::nullopt;
-  int64_t revision = 0;
-  if (!absl::StartsWith(etag, "r") || !absl::SimpleAtoi(etag.substr(1), &revision)) {
-    errors.Add("etag", "is not an etag returned by this service");
-    return std::nullopt;
-  }
-  return revision;
-}
-
-// A hash of the request without its request_id: a retry must send the same request.
-std::string Fingerprint(const google::protobuf::Message& request) {
-  std::unique_ptr<google::protobuf::Message> copy(request.New());
-  copy->CopyFrom(request);
-  if (const auto* f = copy->GetDescriptor()->FindFieldByName("request_id")) {
-    copy->GetReflection()->ClearField(copy.get(), f);
-  }
-  std::string bytes;
-  copy->SerializeToString(&bytes);
-  return Sha256Hex(bytes);
-}
 
 Idempotency IdempotencyFor(const Grant& grant, const std::string& request_id,
                            const google::protobuf::Message& request, FieldErrors& errors) {
   if (request_id.size() > 128) errors.Add("request_id", "must be at most 128 characters");
-  return {grant.principal.ToString(), request_id, Fingerprint(request)};
-}
-
-// Reads of a published object are open to every role that may call the RPC at all.
-absl::Status CheckRead(const Grant& grant, const ObjectScope& object) {
-  if (object.published) return absl::OkStatus();
-  return grant.Check(object);
+  return {grant.principal.ToString(), request_id, RequestFingerprint(request)};
 }
 
 ObjectScope ScopeOf(const City& city) { return {city.country, city.id, city.published()}; }
-
-// A list filter limited to what the grant reaches (published objects are always visible).
-void LimitToGrant(const Grant& grant, std::string& scope_country, std::string& scope_city,
-                  bool& published_only) {
-  switch (grant.scope) {
-    case Scope::kAll:
-      break;
-    case Scope::kOwnCountry:
-      scope_country = grant.principal.id;
-      break;
-    case Scope::kOwnCity:
-      scope_city = grant.principal.id;
-      break;
-    case Scope::kPublished:
-      published_only = true;
-      break;
-  }
-}
 
 // --- Conversions --------------------------------------------------------------------------
 
@@ -209,7 +120,7 @@ void CityToProto(const City& c, const Grant& grant, v1::City* out) {
     out_h->set_actor(h.actor);
     SetTime(out_h->mutable_time(), h.time_us);
   }
-  out->set_etag(Etag(c.revision));
+  out->set_etag(FormatEtag(c.revision));
   SetTime(out->mutable_create_time(), c.create_time_us);
   SetTime(out->mutable_update_time(), c.update_time_us);
 }
@@ -241,7 +152,7 @@ void ApplicationToProto(const Application& a, v1::Application* out) {
     h->set_comment(t.comment);
     SetTime(h->mutable_time(), t.time_us);
   }
-  out->set_etag(Etag(a.revision));
+  out->set_etag(FormatEtag(a.revision));
   SetTime(out->mutable_create_time(), a.create_time_us);
   SetTime(out->mutable_update_time(), a.update_time_us);
 }
@@ -283,14 +194,6 @@ void EventToProto(const Event& e, v1::MembershipEvent* out) {
   out->set_actor(e.actor);
   out->set_comment(e.comment);
   SetTime(out->mutable_time(), e.time_us);
-}
-
-int64_t ParseCursor(const std::string& cursor, absl::string_view field, FieldErrors& errors) {
-  int64_t seq = 0;
-  if (!cursor.empty() && (!absl::SimpleAtoi(cursor, &seq) || seq < 0)) {
-    errors.Add(std::string(field), "is not a cursor returned by this service");
-  }
-  return seq;
 }
 
 // Decimal amount with at most 4 decimals, positive.
@@ -954,105 +857,30 @@ grpc::ServerUnaryReactor* MembershipApi::ListMembershipEvents(
       });
 }
 
-// Streams events to one follower: reads pages on the worker pool, writes them one at a time,
-// and when caught up polls again after a short pause (an alarm, so no thread waits). Writers
-// on other replicas become visible at the next poll. Ends with UNAVAILABLE when the server
-// shuts down, so the follower resumes from its last cursor elsewhere.
-class MembershipApi::WatchReactor final
-    : public grpc::ServerWriteReactor<v1::WatchMembershipEventsResponse> {
- public:
-  WatchReactor(MembershipApi& api, grpc::CallbackServerContext* ctx,
-               const v1::WatchMembershipEventsRequest& request)
-      : api_(api), ctx_(ctx), request_(request), start_(absl::Now()) {
-    Submit([this] { Admit(); });
-  }
-
-  void OnWriteDone(bool ok) override {
-    if (!ok) return Done(absl::CancelledError("the follower went away"));
-    std::lock_guard lock(mu_);
-    pending_.pop_front();
-    if (!pending_.empty()) {
-      StartWrite(&pending_.front());
-      return;
-    }
-    Submit([this] { Fetch(); });
-  }
-
-  void OnCancel() override { alarm_.Cancel(); }
-
-  void OnDone() override { delete this; }
-
- private:
-  static constexpr int kPageSize = 200;
-  static constexpr absl::Duration kPollInterval = absl::Milliseconds(250);
-
-  void Submit(std::function<void()> task) {
-    if (!api_.gate_.pool().TrySubmit(std::move(task))) {
-      Done(ErrorWithReason(absl::StatusCode::kResourceExhausted, "SERVER_BUSY",
-                           "the server is at capacity; resume from your last cursor"));
-    }
-  }
-
-  void Admit() {
-    auto grant = api_.gate_.Admit(*ctx_, "WatchMembershipEvents");
-    if (!grant.ok()) return Done(grant.status());
-    auto filter =
-        EventFilterFor(*grant, request_.city(), request_.country_code(), request_.after_cursor());
-    if (!filter.ok()) return Done(filter.status());
-    filter_ = *filter;
-    filter_.limit = kPageSize;
-    if (request_.start_at_now()) {
-      // Skip the history: start after the newest event there is now.
-      auto latest = api_.store_.LatestEventSeq();
-      if (!latest.ok()) return Done(latest.status());
-      filter_.after_seq = *latest;
-    }
-    Fetch();
-  }
-
-  void Fetch() {
-    if (ctx_->IsCancelled()) return Done(absl::CancelledError("cancelled"));
-    if (api_.stopping_) {
-      return Done(ErrorWithReason(absl::StatusCode::kUnavailable, "SHUTTING_DOWN",
-                                  "the server is shutting down; resume from your last cursor"));
-    }
-    auto events = api_.store_.ListEvents(filter_);
-    if (!events.ok()) return Done(events.status());
-    std::lock_guard lock(mu_);
-    if (events->empty()) {
-      alarm_.Set(absl::ToChronoTime(absl::Now() + kPollInterval),
-                 [this](bool) { Submit([this] { Fetch(); }); });
-      return;
-    }
-    for (const Event& e : *events) {
-      v1::WatchMembershipEventsResponse response;
-      EventToProto(e, response.mutable_event());
-      pending_.push_back(std::move(response));
-    }
-    filter_.after_seq = events->back().seq;
-    StartWrite(&pending_.front());
-  }
-
-  void Done(const absl::Status& status) {
-    if (finished_.exchange(true)) return;
-    api_.gate_.Record("WatchMembershipEvents", status, absl::Now() - start_);
-    Finish(ToGrpcStatus(status));
-  }
-
-  MembershipApi& api_;
-  grpc::CallbackServerContext* ctx_;
-  const v1::WatchMembershipEventsRequest request_;
-  const absl::Time start_;
-  EventFilter filter_;
-  std::mutex mu_;
-  std::deque<v1::WatchMembershipEventsResponse> pending_;
-  std::atomic<bool> finished_{false};
-  grpc::Alarm alarm_;
-};
-
 grpc::ServerWriteReactor<v1::WatchMembershipEventsResponse>* MembershipApi::WatchMembershipEvents(
     grpc::CallbackServerContext* ctx, const v1::WatchMembershipEventsRequest* req) {
-  return new WatchReactor(*this, ctx, *req);
+  constexpr int kPageSize = 200;
+  // Shared by the two callbacks, which the stream runs one at a time.
+  auto filter = std::make_shared<EventFilter>();
+  auto start = [this, req, filter](const Grant& grant) -> absl::Status {
+    GNLC_ASSIGN_OR_RETURN(
+        *filter, EventFilterFor(grant, req->city(), req->country_code(), req->after_cursor()));
+    filter->limit = kPageSize;
+    if (req->start_at_now()) {
+      // Skip the history: start after the newest event there is now.
+      GNLC_ASSIGN_OR_RETURN(filter->after_seq, store_.LatestEventSeq());
+    }
+    return absl::OkStatus();
+  };
+  auto next = [this, filter]() -> absl::StatusOr<std::vector<v1::WatchMembershipEventsResponse>> {
+    GNLC_ASSIGN_OR_RETURN(auto events, store_.ListEvents(*filter));
+    std::vector<v1::WatchMembershipEventsResponse> out(events.size());
+    for (size_t i = 0; i < events.size(); ++i) EventToProto(events[i], out[i].mutable_event());
+    if (!events.empty()) filter->after_seq = events.back().seq;
+    return out;
+  };
+  return new FeedStream<v1::WatchMembershipEventsResponse>(gate_, ctx, "WatchMembershipEvents",
+                                                           stopping_, start, next);
 }
 
 // --- AccessService --------------------------------------------------------------------------

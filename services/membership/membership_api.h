@@ -94,7 +94,6 @@ class MembershipApi final : public v1::MembershipService::CallbackService {
       grpc::CallbackServerContext*, const v1::WatchMembershipEventsRequest*) override;
 
  private:
-  class WatchReactor;
   // What a workflow step on an application does beside the state change: a check on the
   // application and city as they stand in the transaction, and the change to make. Either may
   // be empty.

@@ -24,12 +24,6 @@ std::string NewResourceId(absl::string_view prefix) {
                       absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(bytes), 6)));
 }
 
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 namespace {
 
 absl::Status NotFound(absl::string_view type, absl::string_view name) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "services/common/api_fields.h"
 #include "services/common/sql/database.h"
 #include "services/common/sql/migrations.h"
 #include "services/membership/domain.h"
@@ -164,7 +165,5 @@ class MembershipStore {
 
 // A new random resource id with a prefix ("app-3f9c0a1b2c4d").
 std::string NewResourceId(absl::string_view prefix);
-// Microseconds since the epoch, now.
-int64_t NowMicros();
 
 }  // namespace gnlc::membership
