@@ -1,6 +1,7 @@
-// A change feed as a server stream: reads pages on the worker pool, writes them one at a time,
-// and when caught up polls again after a short pause (an alarm, so no thread waits). Writers
-// on other replicas become visible at the next poll. Ends with UNAVAILABLE when the server
+// A server stream of pages: reads them on the worker pool and writes them one at a time.
+// A change feed (kFollow) polls again after a short pause when caught up (an alarm, so no
+// thread waits), so writers on other replicas become visible at the next poll; an export
+// (kUntilEmpty) ends at the first empty page. Either ends with UNAVAILABLE when the server
 // shuts down, so the follower resumes from its last cursor elsewhere.
 #pragma once
 
@@ -28,11 +29,14 @@ class FeedStream final : public grpc::ServerWriteReactor<Response> {
   // The next responses after the last one sent; empty when caught up. Runs on the pool.
   using Next = std::function<absl::StatusOr<std::vector<Response>>()>;
 
+  enum class Mode { kFollow, kUntilEmpty };
+
   static constexpr absl::Duration kPollInterval = absl::Milliseconds(250);
 
   FeedStream(CallGate& gate, grpc::CallbackServerContext* ctx, std::string method,
-             const std::atomic<bool>& stopping, Start start, Next next)
-      : gate_(gate),
+             const std::atomic<bool>& stopping, Start start, Next next, Mode mode = Mode::kFollow)
+      : mode_(mode),
+        gate_(gate),
         ctx_(ctx),
         method_(std::move(method)),
         stopping_(stopping),
@@ -79,6 +83,7 @@ class FeedStream final : public grpc::ServerWriteReactor<Response> {
     }
     auto batch = next_();
     if (!batch.ok()) return Done(batch.status());
+    if (batch->empty() && mode_ == Mode::kUntilEmpty) return Done(absl::OkStatus());
     std::lock_guard lock(mu_);
     if (batch->empty()) {
       alarm_.Set(absl::ToChronoTime(absl::Now() + kPollInterval),
@@ -95,6 +100,7 @@ class FeedStream final : public grpc::ServerWriteReactor<Response> {
     this->Finish(ToGrpcStatus(status));
   }
 
+  const Mode mode_;
   CallGate& gate_;
   grpc::CallbackServerContext* ctx_;
   const std::string method_;
