@@ -127,6 +127,13 @@ TEST_F(IndicatorStoreSuite, WarningsAreStoredWithTheValue) {
   EXPECT_EQ(by_key["1.1.2a/"][0].code, "JUMP_AGAINST_HISTORY");
   EXPECT_THAT(by_key["1.1.1a/male"], IsEmpty());
   EXPECT_EQ(store_->GetDataset("cn-hangzhou", 2023)->warning_count, 2);
+  DatasetFilter f;
+  f.year = 2023;
+  auto listed = store_->ListDatasets(f);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_THAT(*listed, SizeIs(1));
+  EXPECT_EQ((*listed)[0].value_count, 4);
+  EXPECT_EQ((*listed)[0].warning_count, 2);
 }
 
 TEST_F(IndicatorStoreSuite, ReviewPublishesASnapshotThatChangesOnlyThroughANewRevision) {

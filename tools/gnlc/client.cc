@@ -36,6 +36,7 @@ sigset_t InterruptSignals() {
 absl::StatusOr<ConnectionSettings> ConnectionSettingsFromFlags() {
   ConnectionSettings s;
   s.address = absl::GetFlag(FLAGS_membership_addr);
+  s.indicators_address = absl::GetFlag(FLAGS_indicators_addr);
   s.timeout = absl::GetFlag(FLAGS_timeout);
   if (s.timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("--timeout must be positive, e.g. 10s");
@@ -74,6 +75,9 @@ Connection::Connection(ConnectionSettings settings) : settings_(std::move(settin
   channel_ = grpc::CreateChannel(settings_.address, credentials);
   membership_ = gnlc::membership::v1::MembershipService::NewStub(channel_);
   access_ = gnlc::access::v1::AccessService::NewStub(channel_);
+  // Channels connect lazily: a command that never calls indicators never dials it.
+  indicators_ = gnlc::indicators::v1::IndicatorService::NewStub(
+      grpc::CreateChannel(settings_.indicators_address, credentials));
 }
 
 void Connection::Prepare(grpc::ClientContext& context, bool with_deadline,

@@ -1,5 +1,6 @@
-// The connection to the membership service: one channel, the two stubs, and calls that carry
-// the caller's API key and a deadline. Also how Ctrl-C reaches a running command.
+// The connections to the services: the membership channel (members and keys) and the
+// indicators channel, their stubs, and calls that carry the caller's API key and a deadline.
+// Also how Ctrl-C reaches a running command.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -13,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "gnlc/access/v1/access.grpc.pb.h"
+#include "gnlc/indicators/v1/indicators.grpc.pb.h"
 #include "gnlc/membership/v1/membership.grpc.pb.h"
 #include "services/common/status.h"
 
@@ -20,7 +22,8 @@ namespace gnlc::cli {
 
 // Where and as whom to connect.
 struct ConnectionSettings {
-  std::string address;
+  std::string address;  // membership
+  std::string indicators_address;
   // The bearer key; empty calls anonymously (published data only).
   std::string api_key;
   // Where the key came from, for `whoami` ("GNLC_API_KEY", "--key_file=PATH").
@@ -41,6 +44,7 @@ class Connection {
   const ConnectionSettings& settings() const { return settings_; }
   gnlc::membership::v1::MembershipService::Stub& membership() { return *membership_; }
   gnlc::access::v1::AccessService::Stub& access() { return *access_; }
+  gnlc::indicators::v1::IndicatorService::Stub& indicators() { return *indicators_; }
 
   // Sets the key and, for unary calls, the deadline on a call's context. Per-call metadata
   // rather than call credentials: gRPC refuses call credentials on plaintext channels.
@@ -62,6 +66,8 @@ class Connection {
   Stub& StubFor() {
     if constexpr (std::is_same_v<Stub, gnlc::membership::v1::MembershipService::Stub>) {
       return *membership_;
+    } else if constexpr (std::is_same_v<Stub, gnlc::indicators::v1::IndicatorService::Stub>) {
+      return *indicators_;
     } else {
       return *access_;
     }
@@ -71,6 +77,7 @@ class Connection {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<gnlc::membership::v1::MembershipService::Stub> membership_;
   std::unique_ptr<gnlc::access::v1::AccessService::Stub> access_;
+  std::unique_ptr<gnlc::indicators::v1::IndicatorService::Stub> indicators_;
 };
 
 // Takes SIGINT and SIGTERM away from the default handler for this and every thread started

@@ -50,6 +50,7 @@ int RunMembers(Invocation& invocation);
 int RunRepresentatives(Invocation& invocation);
 int RunContributions(Invocation& invocation);
 int RunEvents(Invocation& invocation);
+int RunIndicators(Invocation& invocation);
 int RunDemo(Invocation& invocation);
 
 }  // namespace gnlc::cli

@@ -67,3 +67,16 @@ ABSL_FLAG(std::string, note, "", "note on a contribution");
 
 ABSL_FLAG(std::string, after, "", "resume after this event cursor");
 ABSL_FLAG(bool, from_now, false, "skip past events and watch only new ones");
+
+ABSL_FLAG(int32_t, year, 0, "reporting year, e.g. 2023");
+ABSL_FLAG(std::string, measure, "", "measure code of the Key Features, e.g. 1.1.1a");
+ABSL_FLAG(std::string, feature, "", "key feature, focus area or dimension code, e.g. 2.2.1");
+ABSL_FLAG(bool, working_copy, false,
+          "read the working copy (writers and the secretariat) instead of published data");
+ABSL_FLAG(std::string, mode, "merge",
+          "import mode: merge (write the rows) or replace (also remove values of the file's "
+          "cities and years that the file does not hold)");
+ABSL_FLAG(bool, dry_run, false, "check every row and report; store nothing");
+ABSL_FLAG(std::string, job, "", "resume this import job (its id) after an interruption");
+ABSL_FLAG(int32_t, batch_rows, 1000, "rows per acknowledged batch of an import");
+ABSL_FLAG(std::string, out, "", "write to this file instead of standard output");

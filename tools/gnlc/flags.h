@@ -9,8 +9,10 @@
 #include "absl/flags/declare.h"
 #include "absl/time/time.h"
 
-// Connection and output (defined in flags.cc; --membership_addr in services/common/config.cc).
+// Connection and output (defined in flags.cc; the service addresses in
+// services/common/config.cc).
 ABSL_DECLARE_FLAG(std::string, membership_addr);
+ABSL_DECLARE_FLAG(std::string, indicators_addr);
 ABSL_DECLARE_FLAG(std::string, key_file);
 ABSL_DECLARE_FLAG(std::string, tls_ca);
 ABSL_DECLARE_FLAG(absl::Duration, timeout);
@@ -71,3 +73,14 @@ ABSL_DECLARE_FLAG(std::string, note);
 // events
 ABSL_DECLARE_FLAG(std::string, after);
 ABSL_DECLARE_FLAG(bool, from_now);
+
+// indicators
+ABSL_DECLARE_FLAG(int32_t, year);
+ABSL_DECLARE_FLAG(std::string, measure);
+ABSL_DECLARE_FLAG(std::string, feature);
+ABSL_DECLARE_FLAG(bool, working_copy);
+ABSL_DECLARE_FLAG(std::string, mode);
+ABSL_DECLARE_FLAG(bool, dry_run);
+ABSL_DECLARE_FLAG(std::string, job);
+ABSL_DECLARE_FLAG(int32_t, batch_rows);
+ABSL_DECLARE_FLAG(std::string, out);

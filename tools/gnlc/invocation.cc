@@ -49,16 +49,33 @@ constexpr Synopsis kSynopses[] = {
      "                   [--note=TEXT] [--request_id=ID]"},
     {"contributions", "gnlc contributions list CITY [--all]"},
     {"events", "gnlc events watch [--city=CITY] [--country=CC] [--after=CURSOR] [--from_now]"},
+    {"indicators", "gnlc indicators catalog"},
+    {"indicators",
+     "gnlc indicators import FILE.csv [--mode=merge|replace] [--dry_run] [--job=JOB]\n"
+     "                   [--batch_rows=1000]"},
+    {"indicators",
+     "gnlc indicators export [--city=CITY] [--country=CC] [--year=Y] [--measure=M | --feature=F]\n"
+     "                   [--working_copy] [--out=FILE.csv]"},
+    {"indicators", "gnlc indicators datasets list [--city=CITY] [--country=CC] [--year=Y]"},
+    {"indicators",
+     "gnlc indicators datasets show|submit|validate|return|publish|unpublish|revise DATASET\n"
+     "                   [--comment=TEXT] [--etag=E]"},
+    {"indicators", "gnlc indicators jobs list | show JOB"},
+    {"indicators", "gnlc indicators quality DATASET [--working_copy]"},
+    {"indicators",
+     "gnlc indicators changes watch [--city=CITY] [--country=CC] [--after=CURSOR] [--from_now]"},
     {"demo", "gnlc demo load"},
 };
 
 constexpr absl::string_view kIntro =
-    "gnlc: command-line client of the UNESCO Global Network of Learning Cities member register.\n"
+    "gnlc: command-line client of the UNESCO Global Network of Learning Cities platform: the\n"
+    "member register and indicator storage.\n"
     "\n"
     "usage: gnlc [flags] COMMAND [ARGUMENTS] [flags]\n"
     "\n"
     "Flags may come anywhere; each can also be set as GNLC_<FLAG> in the environment.\n"
     "  --membership_addr=HOST:PORT  membership service (default 127.0.0.1:50051)\n"
+    "  --indicators_addr=HOST:PORT  indicator service (default 127.0.0.1:50052)\n"
     "  --key_file=PATH              API key to call with; GNLC_API_KEY=<key> takes precedence\n"
     "  --tls_ca=PEM                 speak TLS trusting this CA (default plaintext, loopback)\n"
     "  --timeout=10s                deadline of each call\n"
@@ -66,9 +83,12 @@ constexpr absl::string_view kIntro =
 
 constexpr absl::string_view kNotes =
     "CITY is an id (cn-hangzhou) or a name (cities/cn-hangzhou); APPLICATION (app-...) and KEY\n"
-    "likewise. DATE is YYYY-MM-DD. Updates and workflow steps take --etag=E to refuse a change\n"
-    "when someone else changed the object first. Exit status: 0 done, 1 refused or failed by\n"
-    "the server, 2 bad command line.\n";
+    "likewise. DATASET is cn-hangzhou/2023 or cities/cn-hangzhou/datasets/2023. Indicator CSV\n"
+    "files have the columns city_id,year,measure,category,value,flags,source,comment (flags:\n"
+    "estimate;provisional;not_applicable;confidential). DATE is YYYY-MM-DD. Updates and\n"
+    "workflow steps take --etag=E to refuse a change when someone else changed the object\n"
+    "first. Exit status: 0 done, 1 refused or failed by the server (for an import: some rows\n"
+    "were rejected, the rest stored), 2 bad command line.\n";
 
 }  // namespace
 
@@ -106,8 +126,9 @@ int Invocation::Fail(const absl::Status& status) const {
   bool from_transport = ErrorReason(status).empty();
   if (from_transport && (status.code() == absl::StatusCode::kUnavailable ||
                          status.code() == absl::StatusCode::kDeadlineExceeded)) {
-    absl::StrAppend(&report, "  (is the membership service running at ", settings.address,
-                    "? set --membership_addr or GNLC_MEMBERSHIP_ADDR)\n");
+    absl::StrAppend(&report, "  (are the services running? membership at ", settings.address,
+                    " (--membership_addr), indicators at ", settings.indicators_address,
+                    " (--indicators_addr))\n");
   } else if (status.code() == absl::StatusCode::kUnauthenticated && settings.api_key.empty()) {
     absl::StrAppend(&report, "  (no API key was sent: pass --key_file=PATH or set GNLC_API_KEY)\n");
   }

@@ -1,5 +1,6 @@
-// gnlc: the command-line client of the GNLC member register, for the secretariat, National
-// Commissions and city coordinators. Parses the command line and hands over to a command group.
+// gnlc: the command-line client of the GNLC platform (member register and indicators), for
+// the secretariat, National Commissions, ministries and city coordinators. Parses the command line
+// and hands over to a command group.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -29,6 +30,7 @@ constexpr Group kGroups[] = {
     {"representatives", gnlc::cli::RunRepresentatives},
     {"contributions", gnlc::cli::RunContributions},
     {"events", gnlc::cli::RunEvents},
+    {"indicators", gnlc::cli::RunIndicators},
     {"demo", gnlc::cli::RunDemo},
 };
 

@@ -2,8 +2,10 @@
 // keys on, prepared statements cached per connection, parameters bound by name ("$1").
 #include <sqlite3.h>
 
-#include <unordered_map>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/sql/database.h"
 #include "services/common/sql/driver_errors.h"
@@ -15,7 +17,7 @@ class SqliteConnection final : public Connection {
  public:
   explicit SqliteConnection(sqlite3* db) : db_(db) {}
   ~SqliteConnection() override {
-    for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+    for (auto& [sql, statement] : statements_) sqlite3_finalize(statement.stmt);
     sqlite3_close_v2(db_);
   }
 
@@ -65,26 +67,42 @@ class SqliteConnection final : public Connection {
     return absl::InternalError(message);
   }
 
-  absl::StatusOr<sqlite3_stmt*> Prepare(absl::string_view sql) {
-    std::string key(sql);
-    if (auto it = statements_.find(key); it != statements_.end()) return it->second;
+  // A prepared statement and where each "$n" parameter sits in it: SQLite numbers parameters
+  // by first appearance, so "$2" may be index 1. Worked out once per statement, since binding
+  // by name costs a search per parameter on every call.
+  struct Statement {
     sqlite3_stmt* stmt = nullptr;
-    int rc = sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()),
-                                SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    std::vector<int> index_of;  // index_of[n - 1] is the index of "$n", 0 when unused
+  };
+
+  absl::StatusOr<const Statement*> Prepare(absl::string_view sql) {
+    if (auto it = statements_.find(sql); it != statements_.end()) return &it->second;
+    Statement statement;
+    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                SQLITE_PREPARE_PERSISTENT, &statement.stmt, nullptr);
     if (rc != SQLITE_OK) return Error(rc, absl::StrCat(sqlite3_errmsg(db_), " in: ", sql));
-    statements_.emplace(std::move(key), stmt);
-    return stmt;
+    for (int index = 1; index <= sqlite3_bind_parameter_count(statement.stmt); ++index) {
+      const char* name = sqlite3_bind_parameter_name(statement.stmt, index);
+      int n = 0;
+      if (name == nullptr || name[0] != '$' || !absl::SimpleAtoi(name + 1, &n) || n < 1) {
+        sqlite3_finalize(statement.stmt);
+        return absl::InternalError(absl::StrCat("parameters must be written $1, $2...: ", sql));
+      }
+      if (static_cast<size_t>(n) > statement.index_of.size()) statement.index_of.resize(n, 0);
+      statement.index_of[n - 1] = index;
+    }
+    return &statements_.emplace(std::string(sql), std::move(statement)).first->second;
   }
 
   absl::Status Run(absl::string_view sql, std::span<const Value> params, std::vector<Row>* rows) {
     auto prepared = Prepare(sql);
     if (!prepared.ok()) return prepared.status();
-    sqlite3_stmt* stmt = *prepared;
+    sqlite3_stmt* stmt = (*prepared)->stmt;
+    const std::vector<int>& index_of = (*prepared)->index_of;
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
     for (size_t i = 0; i < params.size(); ++i) {
-      std::string name = absl::StrCat("$", i + 1);
-      int index = sqlite3_bind_parameter_index(stmt, name.c_str());
+      int index = i < index_of.size() ? index_of[i] : 0;
       if (index == 0) continue;  // parameter not used by this statement
       const Value& v = params[i];
       int rc = SQLITE_OK;
@@ -96,7 +114,8 @@ class SqliteConnection final : public Connection {
         rc = sqlite3_bind_double(stmt, index, *d);
       } else {
         const std::string& s = std::get<std::string>(v);
-        rc = sqlite3_bind_text(stmt, index, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+        // STATIC: params outlive the step, and the next Run clears the bindings first.
+        rc = sqlite3_bind_text(stmt, index, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
       }
       if (rc != SQLITE_OK) return Error(rc, sqlite3_errmsg(db_));
     }
@@ -136,7 +155,8 @@ class SqliteConnection final : public Connection {
   }
 
   sqlite3* db_;
-  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+  // Looked up by the SQL text itself, without copying it.
+  absl::flat_hash_map<std::string, Statement> statements_;
 };
 
 }  // namespace
