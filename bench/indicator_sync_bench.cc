@@ -8,17 +8,18 @@
 // It starts its own gnlc-membership and gnlc-indicators (built beside it) on free loopback
 // ports with private SQLite files, and stops them at the end.
 #include <grpcpp/grpcpp.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sqlite3.h>
-#include <sys/wait.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -93,6 +94,21 @@ std::shared_ptr<grpc::Channel> Connect(const std::string& address) {
     Die(absl::StrCat("no server at ", address));
   }
   return channel;
+}
+
+// CPU seconds (user + system) a process has used, from /proc.
+double CpuSeconds(pid_t pid) {
+  std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
+  std::string line;
+  std::getline(stat, line);
+  // Fields after the command name (which may hold spaces) start after the last ')'.
+  std::istringstream rest(line.substr(line.rfind(')') + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
+  }
+  return ticks / sysconf(_SC_CLK_TCK);
 }
 
 // Resident and peak memory of a process, in MiB, from /proc.
@@ -190,8 +206,8 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   const int cities = absl::GetFlag(FLAGS_cities);
   const int batch_rows = absl::GetFlag(FLAGS_batch_rows);
-  std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                              absl::StrCat("gnlc-bench-", getpid());
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / absl::StrCat("gnlc-bench-", getpid());
   std::filesystem::create_directories(dir);
 
   std::vector<Row> rows = MakeRows(cities, absl::GetFlag(FLAGS_years));
@@ -203,17 +219,16 @@ int main(int argc, char** argv) {
   std::string member_addr = absl::StrCat("127.0.0.1:", FreePort());
   std::string indicator_addr = absl::StrCat("127.0.0.1:", FreePort());
   std::string key_file = (dir / "secretariat.key").string();
-  pid_t membership = Spawn({absl::GetFlag(FLAGS_membership_bin),
-                            absl::StrCat("--membership_addr=", member_addr),
-                            absl::StrCat("--database=sqlite:", (dir / "m.db").string()),
-                            absl::StrCat("--bootstrap_key_file=", key_file), "--log_format=text"},
-                           (dir / "membership.log").string());
-  pid_t indicators = Spawn({absl::GetFlag(FLAGS_indicators_bin),
-                            absl::StrCat("--indicators_addr=", indicator_addr),
-                            absl::StrCat("--membership_addr=", member_addr),
-                            absl::StrCat("--database=sqlite:", (dir / "i.db").string()),
-                            "--log_format=text"},
-                           (dir / "indicators.log").string());
+  pid_t membership =
+      Spawn({absl::GetFlag(FLAGS_membership_bin), absl::StrCat("--membership_addr=", member_addr),
+             absl::StrCat("--database=sqlite:", (dir / "m.db").string()),
+             absl::StrCat("--bootstrap_key_file=", key_file), "--log_format=text"},
+            (dir / "membership.log").string());
+  pid_t indicators = Spawn(
+      {absl::GetFlag(FLAGS_indicators_bin), absl::StrCat("--indicators_addr=", indicator_addr),
+       absl::StrCat("--membership_addr=", member_addr),
+       absl::StrCat("--database=sqlite:", (dir / "i.db").string()), "--log_format=text"},
+      (dir / "indicators.log").string());
   auto member_channel = Connect(member_addr);
   auto indicator_channel = Connect(indicator_addr);
   std::string secretariat = ReadKey(key_file);
@@ -262,6 +277,7 @@ int main(int argc, char** argv) {
   start.mutable_start()->set_mode(iv1::MERGE);
   iv1::SyncValuesResponse resp;
   auto begin = Clock::now();
+  double cpu_before = CpuSeconds(indicators);
   if (!stream->Write(start) || !stream->Read(&resp)) Die(stream->Finish().error_message());
   int64_t applied = 0, rejected = 0;
   std::vector<std::pair<int, std::pair<double, double>>> samples;
@@ -293,6 +309,7 @@ int main(int argc, char** argv) {
   commit.mutable_commit();
   if (!stream->Write(commit) || !stream->Read(&resp)) Die(stream->Finish().error_message());
   double seconds = std::chrono::duration<double>(Clock::now() - begin).count();
+  double server_cpu = CpuSeconds(indicators) - cpu_before;
   stream->WritesDone();
   grpc::Status st = stream->Finish();
   if (!st.ok()) Die(st.error_message());
@@ -300,9 +317,11 @@ int main(int argc, char** argv) {
     Die(absl::StrCat("expected every row applied: applied ", applied, ", rejected ", rejected));
   }
   double rate = rows.size() / seconds;
-  std::printf("sync path (gRPC stream, catalog + membership checks, history): %10.0f values/s"
-              "  (%.0f%% of raw; %.1f s)\n",
-              rate, 100 * rate / raw, seconds);
+  std::printf(
+      "sync path (gRPC stream, catalog + membership checks, history): %10.0f values/s"
+      "  (%.0f%% of raw; %.1f s)\n",
+      rate, 100 * rate / raw, seconds);
+  std::printf("gnlc-indicators CPU while streaming: %.1f s of %.1f s wall\n", server_cpu, seconds);
   std::printf("gnlc-indicators memory while streaming (RSS MiB at %% of rows):");
   for (const auto& [percent, mem] : samples) std::printf(" %d%%:%.0f", percent, mem.first);
   std::printf("\ngnlc-indicators peak memory (VmHWM): %.0f MiB\n", MemoryMiB(indicators).second);

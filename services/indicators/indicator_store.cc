@@ -17,6 +17,7 @@ namespace gnlc::indicators {
 
 using sql::Connection;
 using sql::Row;
+using sql::TextRef;
 using sql::Value;
 using json = nlohmann::json;
 
@@ -225,38 +226,86 @@ constexpr absl::string_view kInsertChange =
     "new_comment, new_warnings, revision, actor, origin, comment, at_us)";
 constexpr size_t kChangeWidth = 23;
 
-// Changes are collected during a transaction and numbered at its end (see schema.cc).
-absl::Status AppendChanges(Connection& conn, std::vector<Change>& changes) {
-  if (changes.empty()) return absl::OkStatus();
-  GNLC_ASSIGN_OR_RETURN(
-      auto rows, conn.Query("UPDATE counters SET value = value + $1 WHERE name = 'changes' "
-                            "RETURNING value",
-                            {int64_t(changes.size())}));
-  if (rows.empty()) return absl::InternalError("the changes counter row is missing");
-  int64_t seq = rows[0].Int(0) - static_cast<int64_t>(changes.size());
+// One row of the change log as the insert needs it: views of values that outlive the insert.
+struct ChangeRow {
+  int64_t seq = 0;
+  ChangeKind kind = ChangeKind::kValueWritten;
+  std::string_view city_id, country, measure, category;
+  int year = 0;
+  int revision = 0;
+  const StoredValue* old_value = nullptr;
+  const StoredValue* new_value = nullptr;
+};
+
+// Inserts change rows (seq already assigned) in multi-row statements.
+absl::Status InsertChangeRows(Connection& conn, std::span<const ChangeRow> rows,
+                              std::string_view actor, std::string_view origin,
+                              std::string_view comment, int64_t at_us) {
+  static const StoredValue kNone;
   std::vector<Value> params;
-  for (size_t first = 0; first < changes.size(); first += kRowsPerStatement) {
-    size_t n = std::min(kRowsPerStatement, changes.size() - first);
+  std::vector<std::string> warnings;  // encoded, alive until each statement ran
+  for (size_t first = 0; first < rows.size(); first += kRowsPerStatement) {
+    size_t n = std::min(kRowsPerStatement, rows.size() - first);
     params.clear();
     params.reserve(n * kChangeWidth);
+    warnings.clear();
+    warnings.reserve(n);
     for (size_t i = first; i < first + n; ++i) {
-      Change& c = changes[i];
-      c.seq = ++seq;
-      static const StoredValue kNone;
+      const ChangeRow& c = rows[i];
       const StoredValue& o = c.old_value ? *c.old_value : kNone;
       const StoredValue& w = c.new_value ? *c.new_value : kNone;
-      params.insert(params.end(),
-                    {c.seq, int64_t(c.kind), c.city_id, c.country, int64_t{c.year}, c.measure,
-                     c.category, int64_t{c.old_value.has_value()}, OptionalReal(o.value),
-                     int64_t{o.flags.Bits()}, o.source, o.comment,
-                     int64_t{c.new_value.has_value()}, OptionalReal(w.value),
-                     int64_t{w.flags.Bits()}, w.source, w.comment, EncodeWarnings(w.warnings),
-                     int64_t{c.revision}, c.actor, c.origin, c.comment, c.at_us});
+      warnings.push_back(EncodeWarnings(w.warnings));
+      params.insert(params.end(), {c.seq,
+                                   int64_t(c.kind),
+                                   TextRef{c.city_id},
+                                   TextRef{c.country},
+                                   int64_t{c.year},
+                                   TextRef{c.measure},
+                                   TextRef{c.category},
+                                   int64_t{c.old_value != nullptr},
+                                   OptionalReal(o.value),
+                                   int64_t{o.flags.Bits()},
+                                   TextRef{o.source},
+                                   TextRef{o.comment},
+                                   int64_t{c.new_value != nullptr},
+                                   OptionalReal(w.value),
+                                   int64_t{w.flags.Bits()},
+                                   TextRef{w.source},
+                                   TextRef{w.comment},
+                                   TextRef{warnings.back()},
+                                   int64_t{c.revision},
+                                   TextRef{actor},
+                                   TextRef{origin},
+                                   TextRef{comment},
+                                   at_us});
     }
     GNLC_RETURN_IF_ERROR(
         conn.Execute(MultiRowInsert(kInsertChange, kChangeWidth, n, ""), params).status());
   }
   return absl::OkStatus();
+}
+
+// Appends changes, numbered from the counters row, which this takes and holds until commit
+// (see schema.cc). For the few changes of a review step or a job's commit.
+absl::Status AppendChanges(Connection& conn, std::vector<Change>& changes) {
+  if (changes.empty()) return absl::OkStatus();
+  GNLC_ASSIGN_OR_RETURN(auto rows,
+                        conn.Query("UPDATE counters SET value = value + $1 WHERE name = 'changes' "
+                                   "RETURNING value",
+                                   {int64_t(changes.size())}));
+  if (rows.empty()) return absl::InternalError("the changes counter row is missing");
+  int64_t seq = rows[0].Int(0) - static_cast<int64_t>(changes.size());
+  // All changes of one call share actor, origin, comment and time.
+  std::vector<ChangeRow> change_rows;
+  change_rows.reserve(changes.size());
+  for (Change& c : changes) {
+    c.seq = ++seq;
+    change_rows.push_back({c.seq, c.kind, c.city_id, c.country, c.measure, c.category, c.year,
+                           c.revision, c.old_value ? &*c.old_value : nullptr,
+                           c.new_value ? &*c.new_value : nullptr});
+  }
+  const Change& first = changes.front();
+  return InsertChangeRows(conn, change_rows, first.actor, first.origin, first.comment, first.at_us);
 }
 
 constexpr absl::string_view kChangeColumns =
@@ -304,11 +353,15 @@ struct DatasetContext {
   Dataset dataset;
   bool writable = false;
   bool touched = false;
-  std::map<std::pair<std::string, std::string>, StoredValue> current;  // (measure, category)
+  // The values as they are now, by (measure, category). A map: pending writes point into it.
+  std::map<std::pair<std::string, std::string>, StoredValue> current;
   int previous_year = 0;
   std::map<std::pair<std::string, std::string>, double> previous;
 };
 
+// Applies rows in one transaction. Writes are queued and sent in multi-row statements; the
+// change log rows go with them, numbered from the counters row, which the first change takes
+// and holds until commit (so seq order stays commit order, see schema.cc).
 class RowApplier {
  public:
   RowApplier(Connection& conn, const Catalog& catalog,
@@ -352,10 +405,24 @@ class RowApplier {
                                         {id.first, int64_t{id.second}, now_})
                                .status());
     }
-    return AppendChanges(conn_, changes_);
+    if (next_seq_ > 0) {
+      GNLC_RETURN_IF_ERROR(
+          conn_.Execute("UPDATE counters SET value = $1 WHERE name = 'changes'", {next_seq_ - 1})
+              .status());
+    }
+    return absl::OkStatus();
   }
 
  private:
+  // A queued write: the value (in its context's `current`) to upsert, and what it replaced
+  // when it is a change (unchanged values are rewritten only to mark them as this job's).
+  struct Pending {
+    const DatasetContext* ctx;
+    const StoredValue* value;
+    std::optional<StoredValue> old_value;
+    bool changed;
+  };
+
   absl::StatusOr<DatasetContext*> Context(const std::string& city_id, int year) {
     auto id = std::make_pair(city_id, year);
     if (auto it = contexts_.find(id); it != contexts_.end()) return &it->second;
@@ -387,7 +454,7 @@ class RowApplier {
       GNLC_RETURN_IF_ERROR(AddReviewStep(conn_, ctx.dataset, "created", origin_.actor, "", now_));
     }
     ctx.writable = ctx.dataset.state == DatasetState::kDraft;
-    if (ctx.writable) {
+    if (ctx.writable && existing) {
       GNLC_ASSIGN_OR_RETURN(auto rows,
                             conn_.Query(absl::StrCat("SELECT ", kValueColumns,
                                                      " FROM dataset_values WHERE city_id = $1 AND "
@@ -397,6 +464,8 @@ class RowApplier {
         StoredValue v = ValueFromRow(r);
         ctx.current[{v.key.measure, v.key.category}] = std::move(v);
       }
+    }
+    if (ctx.writable) {
       // The city's own history: its latest earlier dataset.
       GNLC_ASSIGN_OR_RETURN(auto prev, conn_.Query("SELECT MAX(year) FROM datasets WHERE "
                                                    "city_id = $1 AND year < $2",
@@ -414,19 +483,15 @@ class RowApplier {
     return &contexts_.emplace(id, std::move(ctx)).first->second;
   }
 
-  Change NewChange(const DatasetContext& ctx, ChangeKind kind, const ValueKey& key) const {
-    Change c;
-    c.kind = kind;
-    c.city_id = key.city_id;
-    c.country = ctx.dataset.country;
-    c.year = key.year;
-    c.measure = key.measure;
-    c.category = key.category;
-    c.revision = ctx.dataset.revision;
-    c.actor = origin_.actor;
-    c.origin = origin_.origin;
-    c.at_us = now_;
-    return c;
+  // The next change number; the first call takes the counters row for this transaction.
+  absl::StatusOr<int64_t> NextSeq() {
+    if (next_seq_ == 0) {
+      GNLC_ASSIGN_OR_RETURN(auto rows, conn_.Query("UPDATE counters SET value = value WHERE name = "
+                                                   "'changes' RETURNING value"));
+      if (rows.empty()) return absl::InternalError("the changes counter row is missing");
+      next_seq_ = rows[0].Int(0) + 1;
+    }
+    return next_seq_++;
   }
 
   absl::Status Remove(DatasetContext& ctx, const ValueKey& key, WriteOutcome& out) {
@@ -441,9 +506,14 @@ class RowApplier {
                                       "$2 AND measure = $3 AND category = $4",
                                       {key.city_id, int64_t{key.year}, key.measure, key.category})
                              .status());
-    Change c = NewChange(ctx, ChangeKind::kValueRemoved, key);
-    c.old_value = it->second;
-    changes_.push_back(std::move(c));
+    GNLC_ASSIGN_OR_RETURN(int64_t seq, NextSeq());
+    ChangeRow change{seq,         ChangeKind::kValueRemoved,
+                     key.city_id, ctx.dataset.country,
+                     key.measure, key.category,
+                     key.year,    ctx.dataset.revision,
+                     &it->second, nullptr};
+    GNLC_RETURN_IF_ERROR(
+        InsertChangeRows(conn_, {&change, 1}, origin_.actor, origin_.origin, "", now_));
     ctx.current.erase(it);
     ctx.touched = true;
     ++out.removed;
@@ -453,19 +523,19 @@ class RowApplier {
   absl::Status Store(DatasetContext& ctx, const ValueWrite& w, WriteOutcome& out) {
     const Measure* measure = catalog_.FindMeasure(w.key.measure);
     if (measure == nullptr) return absl::InternalError("row was not checked against the catalog");
+    auto slot = std::make_pair(w.key.measure, w.key.category);
+    auto existing = ctx.current.find(slot);
     StoredValue v{w.key,         w.flags.not_applicable ? std::nullopt : w.value,
                   w.flags,       w.source,
                   w.comment,     {},
                   origin_.actor, now_};
-    auto slot = std::make_pair(w.key.measure, w.key.category);
-    auto existing = ctx.current.find(slot);
     if (existing != ctx.current.end() && existing->second.SameContent(v)) {
       ++out.unchanged;
       if (!origin_.job_id.empty()) {
         // Still sent by this job: replace-scope must keep it. Rewritten as it is, marked.
-        GNLC_RETURN_IF_ERROR(Pend(ctx, existing->second));
+        GNLC_RETURN_IF_ERROR(Queue({&ctx, &existing->second, std::nullopt, false}));
       }
-      out.stored.push_back(existing->second);
+      if (strict_) out.stored.push_back(existing->second);
       return absl::OkStatus();
     }
     std::map<std::string, double> siblings;
@@ -487,33 +557,35 @@ class RowApplier {
       previous = std::make_pair(ctx.previous_year, p->second);
     }
     v.warnings = WarningsFor(catalog_, *measure, v, siblings, previous);
-    GNLC_RETURN_IF_ERROR(Pend(ctx, v));
-    Change c = NewChange(ctx, ChangeKind::kValueWritten, w.key);
-    if (existing != ctx.current.end()) c.old_value = existing->second;
-    c.new_value = v;
-    changes_.push_back(std::move(c));
     out.warnings += static_cast<int64_t>(v.warnings.size());
     ++out.applied;
     ctx.touched = true;
-    out.stored.push_back(v);
-    ctx.current[slot] = std::move(v);
-    return absl::OkStatus();
-  }
-
-  // Queues a value to upsert (marked with this job); written by the next Flush. A key already
-  // queued is flushed first: PostgreSQL refuses one statement that upserts a row twice.
-  absl::Status Pend(const DatasetContext& ctx, const StoredValue& v) {
-    std::string key = absl::StrCat(v.key.city_id, "\x1f", v.key.year, "\x1f", v.key.measure,
-                                   "\x1f", v.key.category);
-    if (!pending_keys_.insert(key).second) {
-      GNLC_RETURN_IF_ERROR(Flush());
-      pending_keys_.insert(std::move(key));
+    if (strict_) out.stored.push_back(v);  // unary writes answer with the values; batches count
+    std::optional<StoredValue> old_value;
+    if (existing != ctx.current.end()) {
+      // A second write of a key in one batch: the first must be written before it is replaced.
+      if (queued_.contains(&existing->second)) GNLC_RETURN_IF_ERROR(Flush());
+      old_value = std::move(existing->second);
+      existing->second = std::move(v);
+    } else {
+      existing = ctx.current.emplace(slot, std::move(v)).first;
     }
-    pending_.push_back({v, ctx.dataset.country});
+    return Queue({&ctx, &existing->second, std::move(old_value), true});
+  }
+
+  absl::Status Queue(Pending pending) {
+    // PostgreSQL refuses one statement that upserts a row twice.
+    if (!queued_.insert(pending.value).second) {
+      GNLC_RETURN_IF_ERROR(Flush());
+      queued_.insert(pending.value);
+    }
+    pending_.push_back(std::move(pending));
     return absl::OkStatus();
   }
 
+  // Sends the queued upserts and their change rows.
   absl::Status Flush() {
+    if (pending_.empty()) return absl::OkStatus();
     constexpr absl::string_view kHead =
         "INSERT INTO dataset_values (city_id, year, measure, category, country_code, value, "
         "flags, source, comment, warnings, stored_by, stored_at_us, last_job)";
@@ -524,30 +596,39 @@ class RowApplier {
         "excluded.stored_at_us, last_job = excluded.last_job";
     constexpr size_t kWidth = 13;
     std::vector<Value> params;
+    std::vector<std::string> warnings;  // encoded, alive until each statement ran
+    std::vector<ChangeRow> changes;
     for (size_t first = 0; first < pending_.size(); first += kRowsPerStatement) {
       size_t n = std::min(kRowsPerStatement, pending_.size() - first);
       params.clear();
       params.reserve(n * kWidth);
+      warnings.clear();
+      warnings.reserve(n);
       for (size_t i = first; i < first + n; ++i) {
-        const StoredValue& v = pending_[i].value;
+        const Pending& p = pending_[i];
+        const StoredValue& v = *p.value;
+        warnings.push_back(EncodeWarnings(v.warnings));
         params.insert(params.end(),
-                      {v.key.city_id, int64_t{v.key.year}, v.key.measure, v.key.category,
-                       pending_[i].country, OptionalReal(v.value), int64_t{v.flags.Bits()},
-                       v.source, v.comment, EncodeWarnings(v.warnings), v.stored_by,
-                       v.stored_at_us, origin_.job_id});
+                      {TextRef{v.key.city_id}, int64_t{v.key.year}, TextRef{v.key.measure},
+                       TextRef{v.key.category}, TextRef{p.ctx->dataset.country},
+                       OptionalReal(v.value), int64_t{v.flags.Bits()}, TextRef{v.source},
+                       TextRef{v.comment}, TextRef{warnings.back()}, TextRef{v.stored_by},
+                       v.stored_at_us, TextRef{origin_.job_id}});
+        if (p.changed) {
+          GNLC_ASSIGN_OR_RETURN(int64_t seq, NextSeq());
+          changes.push_back({seq, ChangeKind::kValueWritten, v.key.city_id, p.ctx->dataset.country,
+                             v.key.measure, v.key.category, v.key.year, p.ctx->dataset.revision,
+                             p.old_value ? &*p.old_value : nullptr, &v});
+        }
       }
       GNLC_RETURN_IF_ERROR(
           conn_.Execute(MultiRowInsert(kHead, kWidth, n, kUpsert), params).status());
     }
+    GNLC_RETURN_IF_ERROR(InsertChangeRows(conn_, changes, origin_.actor, origin_.origin, "", now_));
     pending_.clear();
-    pending_keys_.clear();
+    queued_.clear();
     return absl::OkStatus();
   }
-
-  struct PendingValue {
-    StoredValue value;
-    std::string country;
-  };
 
   Connection& conn_;
   const Catalog& catalog_;
@@ -556,9 +637,9 @@ class RowApplier {
   const bool strict_;
   const int64_t now_;
   std::map<std::pair<std::string, int>, DatasetContext> contexts_;
-  std::vector<Change> changes_;
-  std::vector<PendingValue> pending_;
-  absl::flat_hash_set<std::string> pending_keys_;
+  std::vector<Pending> pending_;
+  absl::flat_hash_set<const StoredValue*> queued_;
+  int64_t next_seq_ = 0;  // 0: the counters row is not taken yet
 };
 
 absl::StatusOr<std::optional<std::string>> FindAnswer(Connection& conn, const Idempotency& idem,

@@ -63,7 +63,8 @@ struct NumberedWrite {
 
 // What a write did.
 struct WriteOutcome {
-  std::vector<StoredValue> stored;  // values written or already equal, as stored now
+  // Values written or already equal, as stored now (strict writes only: a batch reports counts).
+  std::vector<StoredValue> stored;
   int64_t applied = 0;
   int64_t unchanged = 0;
   int64_t removed = 0;

@@ -107,7 +107,6 @@ CREATE TABLE changes (
   at_us BIGINT NOT NULL
 );
 CREATE INDEX changes_by_value ON changes (city_id, year, measure, category, seq);
-CREATE INDEX changes_by_country ON changes (country_code, seq);
 
 CREATE TABLE idempotency (
   principal TEXT NOT NULL,

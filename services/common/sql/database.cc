@@ -41,8 +41,15 @@ std::string Row::Text(size_t i) const {
   const Value& v = cells_.at(i);
   if (auto* s = std::get_if<std::string>(&v)) return *s;
   if (auto* n = std::get_if<int64_t>(&v)) return std::to_string(*n);
-  if (auto* d = std::get_if<double>(&v)) return absl::StrCat(*d);
+  if (auto* d = std::get_if<double>(&v)) return ExactDecimal(*d);
+  if (auto* r = std::get_if<TextRef>(&v)) return std::string(r->text);
   return "";
+}
+
+std::string ExactDecimal(double v) {
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, end);
 }
 
 // A fixed-size pool: connections are opened on first use and replaced when broken.

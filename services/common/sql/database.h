@@ -19,8 +19,19 @@
 
 namespace gnlc::sql {
 
+// A text parameter that refers to a string the caller keeps alive for the call: bulk writes
+// bind thousands of strings per statement, and copying each into a Value is what they would
+// otherwise spend their time on. Never a result cell.
+struct TextRef {
+  std::string_view text;
+};
+
 // A parameter or a result cell.
-using Value = std::variant<std::monostate, int64_t, double, std::string>;
+using Value = std::variant<std::monostate, int64_t, double, std::string, TextRef>;
+
+// A double as the shortest text that reads back as the same value (PostgreSQL parameters and
+// text results): "%g"-style formatting would round 123456.78 to 123457.
+std::string ExactDecimal(double v);
 
 inline Value Null() { return std::monostate{}; }
 // An optional string stored as NULL when empty.

@@ -1,6 +1,7 @@
 // The SQL layer's contract, run against SQLite (common_test) and PostgreSQL (common_pgtest).
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "services/common/sql/driver_errors.h"
 #include "services/common/sql/migrations.h"
@@ -72,6 +73,33 @@ TEST_F(DatabaseSuite, ValuesRoundTripWithTheirTypes) {
                     EXPECT_EQ(r.Int(1), 9007199254740993);  // beyond double precision
                     EXPECT_DOUBLE_EQ(r.Real(2), 2.5);
                     EXPECT_TRUE(r.IsNull(3));
+                    return absl::OkStatus();
+                  })
+                  .ok());
+}
+
+TEST_F(DatabaseSuite, DoublesKeepEveryDigitAndTextRefsBind) {
+  // PostgreSQL takes parameters as text: a rounded rendering would lose data silently.
+  const std::vector<double> values = {123456.789012345, 0.1, 1e-7, 27600.5, -3.25e12};
+  std::string note = "referenced, not copied";
+  ASSERT_TRUE(db().Write([&](Connection& c) {
+                    for (size_t i = 0; i < values.size(); ++i) {
+                      GNLC_RETURN_IF_ERROR(
+                          c.Execute("INSERT INTO items (id, n, x, note) VALUES ($1, $2, $3, $4)",
+                                    {absl::StrCat("d", i), int64_t(i), values[i], TextRef{note}})
+                              .status());
+                    }
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  ASSERT_TRUE(db().Read([&](Connection& c) {
+                    auto rows = c.Query("SELECT x, note FROM items WHERE id LIKE 'd%' ORDER BY n");
+                    if (!rows.ok()) return rows.status();
+                    EXPECT_EQ(rows->size(), values.size());
+                    for (size_t i = 0; i < rows->size(); ++i) {
+                      EXPECT_EQ((*rows)[i].Real(0), values[i]);  // exactly, not nearly
+                      EXPECT_EQ((*rows)[i].Text(1), note);
+                    }
                     return absl::OkStatus();
                   })
                   .ok());

@@ -93,7 +93,9 @@ class PostgresConnection final : public Connection {
       if (auto* n = std::get_if<int64_t>(&v)) {
         texts[i] = std::to_string(*n);
       } else if (auto* d = std::get_if<double>(&v)) {
-        texts[i] = absl::StrCat(*d);
+        texts[i] = ExactDecimal(*d);
+      } else if (auto* r = std::get_if<TextRef>(&v)) {
+        texts[i] = std::string(r->text);
       } else {
         texts[i] = std::get<std::string>(v);
       }

@@ -112,6 +112,9 @@ class SqliteConnection final : public Connection {
         rc = sqlite3_bind_int64(stmt, index, *n);
       } else if (auto* d = std::get_if<double>(&v)) {
         rc = sqlite3_bind_double(stmt, index, *d);
+      } else if (auto* r = std::get_if<TextRef>(&v)) {
+        rc = sqlite3_bind_text(stmt, index, r->text.data(), static_cast<int>(r->text.size()),
+                               SQLITE_STATIC);
       } else {
         const std::string& s = std::get<std::string>(v);
         // STATIC: params outlive the step, and the next Run clears the bindings first.
