@@ -282,7 +282,10 @@ int main(int argc, char** argv) {
   int64_t applied = 0, rejected = 0;
   std::vector<std::pair<int, std::pair<double, double>>> samples;
   int next_sample = 10;
-  for (size_t i = 0; i < rows.size(); i += batch_rows) {
+  // One batch in flight ahead of the acknowledgement being waited for: the client builds and
+  // sends batch n+1 while the server applies batch n (the server still applies them in order).
+  size_t sent = 0, acked = 0;
+  auto send = [&](size_t i) {
     iv1::SyncValuesRequest req;
     auto* batch = req.mutable_batch();
     batch->set_batch_id(absl::StrCat("b", i));
@@ -296,15 +299,24 @@ int main(int argc, char** argv) {
       w->set_value(rows[j].value);
       w->set_source("bench");
     }
-    if (!stream->Write(req) || !stream->Read(&resp)) Die(stream->Finish().error_message());
+    if (!stream->Write(req)) Die(stream->Finish().error_message());
+  };
+  auto receive = [&] {
+    if (!stream->Read(&resp)) Die(stream->Finish().error_message());
     applied += resp.batch().applied();
     rejected += resp.batch().rejected();
-    int percent = static_cast<int>(100 * (i + batch_rows) / rows.size());
+    acked += resp.batch().rows();
+    int percent = static_cast<int>(100 * acked / rows.size());
     if (percent >= next_sample) {
-      samples.push_back({std::min(percent, 100), MemoryMiB(indicators)});
+      samples.push_back({percent, MemoryMiB(indicators)});
       next_sample += 10;
     }
+  };
+  for (size_t i = 0; i < rows.size(); i += batch_rows) {
+    send(i);
+    if (++sent > 1) receive();
   }
+  if (sent > 0) receive();
   iv1::SyncValuesRequest commit;
   commit.mutable_commit();
   if (!stream->Write(commit) || !stream->Read(&resp)) Die(stream->Finish().error_message());

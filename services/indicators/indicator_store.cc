@@ -221,10 +221,10 @@ const std::string& MultiRowInsert(absl::string_view head, size_t width, size_t r
 }
 
 constexpr absl::string_view kInsertChange =
-    "INSERT INTO changes (seq, kind, city_id, country_code, year, measure, category, had_old, "
-    "old_value, old_flags, old_source, old_comment, has_new, new_value, new_flags, new_source, "
-    "new_comment, new_warnings, revision, actor, origin, comment, at_us)";
-constexpr size_t kChangeWidth = 23;
+    "INSERT INTO changes (seq, kind, city_id, country_code, year, measure, category, has_new, "
+    "new_value, new_flags, new_source, new_comment, new_warnings, revision, actor, origin, "
+    "comment, at_us)";
+constexpr size_t kChangeWidth = 18;
 
 // One row of the change log as the insert needs it: views of values that outlive the insert.
 struct ChangeRow {
@@ -233,8 +233,7 @@ struct ChangeRow {
   std::string_view city_id, country, measure, category;
   int year = 0;
   int revision = 0;
-  const StoredValue* old_value = nullptr;
-  const StoredValue* new_value = nullptr;
+  const StoredValue* new_value = nullptr;  // the value after the change; none for a removal
 };
 
 // Inserts change rows (seq already assigned) in multi-row statements.
@@ -252,32 +251,15 @@ absl::Status InsertChangeRows(Connection& conn, std::span<const ChangeRow> rows,
     warnings.reserve(n);
     for (size_t i = first; i < first + n; ++i) {
       const ChangeRow& c = rows[i];
-      const StoredValue& o = c.old_value ? *c.old_value : kNone;
       const StoredValue& w = c.new_value ? *c.new_value : kNone;
       warnings.push_back(EncodeWarnings(w.warnings));
-      params.insert(params.end(), {c.seq,
-                                   int64_t(c.kind),
-                                   TextRef{c.city_id},
-                                   TextRef{c.country},
-                                   int64_t{c.year},
-                                   TextRef{c.measure},
-                                   TextRef{c.category},
-                                   int64_t{c.old_value != nullptr},
-                                   OptionalReal(o.value),
-                                   int64_t{o.flags.Bits()},
-                                   TextRef{o.source},
-                                   TextRef{o.comment},
-                                   int64_t{c.new_value != nullptr},
-                                   OptionalReal(w.value),
-                                   int64_t{w.flags.Bits()},
-                                   TextRef{w.source},
-                                   TextRef{w.comment},
-                                   TextRef{warnings.back()},
-                                   int64_t{c.revision},
-                                   TextRef{actor},
-                                   TextRef{origin},
-                                   TextRef{comment},
-                                   at_us});
+      params.insert(params.end(),
+                    {c.seq, int64_t(c.kind), TextRef{c.city_id}, TextRef{c.country},
+                     int64_t{c.year}, TextRef{c.measure}, TextRef{c.category},
+                     int64_t{c.new_value != nullptr}, OptionalReal(w.value),
+                     int64_t{w.flags.Bits()}, TextRef{w.source}, TextRef{w.comment},
+                     TextRef{warnings.back()}, int64_t{c.revision}, TextRef{actor},
+                     TextRef{origin}, TextRef{comment}, at_us});
     }
     GNLC_RETURN_IF_ERROR(
         conn.Execute(MultiRowInsert(kInsertChange, kChangeWidth, n, ""), params).status());
@@ -301,18 +283,18 @@ absl::Status AppendChanges(Connection& conn, std::vector<Change>& changes) {
   for (Change& c : changes) {
     c.seq = ++seq;
     change_rows.push_back({c.seq, c.kind, c.city_id, c.country, c.measure, c.category, c.year,
-                           c.revision, c.old_value ? &*c.old_value : nullptr,
-                           c.new_value ? &*c.new_value : nullptr});
+                           c.revision, c.new_value ? &*c.new_value : nullptr});
   }
   const Change& first = changes.front();
   return InsertChangeRows(conn, change_rows, first.actor, first.origin, first.comment, first.at_us);
 }
 
 constexpr absl::string_view kChangeColumns =
-    "seq, kind, city_id, country_code, year, measure, category, had_old, old_value, old_flags, "
-    "old_source, old_comment, has_new, new_value, new_flags, new_source, new_comment, "
-    "new_warnings, revision, actor, origin, comment, at_us";
+    "seq, kind, city_id, country_code, year, measure, category, has_new, new_value, new_flags, "
+    "new_source, new_comment, new_warnings, revision, actor, origin, comment, at_us";
 
+// A change as logged. Its old value is not stored: it is the new value of the same key's
+// previous change (see ValueHistory), which keeps each logged row, and each sync, smaller.
 Change ChangeFromRow(const Row& r) {
   Change c;
   c.seq = r.Int(0);
@@ -322,24 +304,18 @@ Change ChangeFromRow(const Row& r) {
   c.year = static_cast<int>(r.Int(4));
   c.measure = r.Text(5);
   c.category = r.Text(6);
-  c.revision = static_cast<int>(r.Int(18));
-  c.actor = r.Text(19);
-  c.origin = r.Text(20);
-  c.comment = r.Text(21);
-  c.at_us = r.Int(22);
-  ValueKey key{c.city_id, c.year, c.measure, c.category};
+  c.revision = static_cast<int>(r.Int(13));
+  c.actor = r.Text(14);
+  c.origin = r.Text(15);
+  c.comment = r.Text(16);
+  c.at_us = r.Int(17);
   if (r.Bool(7)) {
-    c.old_value = StoredValue{
-        key, RealOrNone(r, 8), ValueFlags::FromBits(int(r.Int(9))), r.Text(10), r.Text(11), {}, "",
-        0};
-  }
-  if (r.Bool(12)) {
-    c.new_value = StoredValue{key,
-                              RealOrNone(r, 13),
-                              ValueFlags::FromBits(int(r.Int(14))),
-                              r.Text(15),
-                              r.Text(16),
-                              DecodeWarnings(r.Text(17)),
+    c.new_value = StoredValue{{c.city_id, c.year, c.measure, c.category},
+                              RealOrNone(r, 8),
+                              ValueFlags::FromBits(int(r.Int(9))),
+                              r.Text(10),
+                              r.Text(11),
+                              DecodeWarnings(r.Text(12)),
                               c.actor,
                               c.at_us};
   }
@@ -414,12 +390,11 @@ class RowApplier {
   }
 
  private:
-  // A queued write: the value (in its context's `current`) to upsert, and what it replaced
-  // when it is a change (unchanged values are rewritten only to mark them as this job's).
+  // A queued write: the value (in its context's `current`) to upsert, and whether it is a
+  // change to log (unchanged values are rewritten only to mark them as this job's).
   struct Pending {
     const DatasetContext* ctx;
     const StoredValue* value;
-    std::optional<StoredValue> old_value;
     bool changed;
   };
 
@@ -511,7 +486,7 @@ class RowApplier {
                      key.city_id, ctx.dataset.country,
                      key.measure, key.category,
                      key.year,    ctx.dataset.revision,
-                     &it->second, nullptr};
+                     nullptr};
     GNLC_RETURN_IF_ERROR(
         InsertChangeRows(conn_, {&change, 1}, origin_.actor, origin_.origin, "", now_));
     ctx.current.erase(it);
@@ -533,7 +508,7 @@ class RowApplier {
       ++out.unchanged;
       if (!origin_.job_id.empty()) {
         // Still sent by this job: replace-scope must keep it. Rewritten as it is, marked.
-        GNLC_RETURN_IF_ERROR(Queue({&ctx, &existing->second, std::nullopt, false}));
+        GNLC_RETURN_IF_ERROR(Queue({&ctx, &existing->second, false}));
       }
       if (strict_) out.stored.push_back(existing->second);
       return absl::OkStatus();
@@ -561,16 +536,14 @@ class RowApplier {
     ++out.applied;
     ctx.touched = true;
     if (strict_) out.stored.push_back(v);  // unary writes answer with the values; batches count
-    std::optional<StoredValue> old_value;
     if (existing != ctx.current.end()) {
       // A second write of a key in one batch: the first must be written before it is replaced.
       if (queued_.contains(&existing->second)) GNLC_RETURN_IF_ERROR(Flush());
-      old_value = std::move(existing->second);
       existing->second = std::move(v);
     } else {
       existing = ctx.current.emplace(slot, std::move(v)).first;
     }
-    return Queue({&ctx, &existing->second, std::move(old_value), true});
+    return Queue({&ctx, &existing->second, true});
   }
 
   absl::Status Queue(Pending pending) {
@@ -579,7 +552,7 @@ class RowApplier {
       GNLC_RETURN_IF_ERROR(Flush());
       queued_.insert(pending.value);
     }
-    pending_.push_back(std::move(pending));
+    pending_.push_back(pending);
     return absl::OkStatus();
   }
 
@@ -618,7 +591,7 @@ class RowApplier {
           GNLC_ASSIGN_OR_RETURN(int64_t seq, NextSeq());
           changes.push_back({seq, ChangeKind::kValueWritten, v.key.city_id, p.ctx->dataset.country,
                              v.key.measure, v.key.category, v.key.year, p.ctx->dataset.revision,
-                             p.old_value ? &*p.old_value : nullptr, &v});
+                             &v});
         }
       }
       GNLC_RETURN_IF_ERROR(
@@ -911,7 +884,7 @@ absl::StatusOr<std::vector<StoredValue>> IndicatorStore::ListValues(const ValueF
     return absl::StrCat("$", params.size());
   };
   if (!f.city_id.empty()) absl::StrAppend(&sql, " AND city_id = ", param(f.city_id));
-  if (!f.country.empty()) absl::StrAppend(&sql, " AND country_code = ", param(f.country));
+  if (!f.country.empty()) absl::StrAppend(&sql, " AND city_id IN (SELECT city_id FROM datasets WHERE country_code = ", param(f.country), ")");
   if (f.year != 0) absl::StrAppend(&sql, " AND year = ", param(int64_t{f.year}));
   if (!f.measures.empty()) {
     std::vector<std::string> in;
@@ -919,7 +892,7 @@ absl::StatusOr<std::vector<StoredValue>> IndicatorStore::ListValues(const ValueF
     absl::StrAppend(&sql, " AND measure IN (", absl::StrJoin(in, ", "), ")");
   }
   if (!f.scope_country.empty())
-    absl::StrAppend(&sql, " AND country_code = ", param(f.scope_country));
+    absl::StrAppend(&sql, " AND city_id IN (SELECT city_id FROM datasets WHERE country_code = ", param(f.scope_country), ")");
   if (!f.scope_city.empty()) absl::StrAppend(&sql, " AND city_id = ", param(f.scope_city));
   if (!f.confidential_everywhere) {
     absl::StrAppend(&sql, " AND ((flags & 8) = 0");
@@ -957,7 +930,14 @@ absl::StatusOr<std::vector<Change>> IndicatorStore::ValueHistory(const ValueKey&
                                            "measure = $3 AND category = $4 AND kind IN (1, 2) "
                                            "ORDER BY seq"),
                               {key.city_id, int64_t{key.year}, key.measure, key.category}));
-    for (const Row& r : rows) out.push_back(ChangeFromRow(r));
+    // Each change replaced what the one before it left.
+    std::optional<StoredValue> before;
+    for (const Row& r : rows) {
+      Change c = ChangeFromRow(r);
+      c.old_value = std::move(before);
+      before = c.new_value;
+      out.push_back(std::move(c));
+    }
     return absl::OkStatus();
   }));
   return out;
@@ -1192,7 +1172,6 @@ absl::StatusOr<ImportJob> IndicatorStore::CommitJob(const std::string& job_id,
             c.origin = absl::StrCat("importJobs/", job_id);
             c.comment = "not in the job's replacement data";
             c.at_us = now;
-            c.old_value = std::move(old);
             changes.push_back(std::move(c));
           }
           if (job.dry_run) continue;

@@ -162,7 +162,8 @@ struct Change {
   std::string city_id;
   std::string country;
   int year = 0;
-  std::optional<StoredValue> old_value;  // value changes only
+  // Value changes only; old_value is filled by ValueHistory (the log keeps the new value).
+  std::optional<StoredValue> old_value;
   std::optional<StoredValue> new_value;
   std::string measure;
   std::string category;

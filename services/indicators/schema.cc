@@ -40,7 +40,9 @@ CREATE TABLE review_steps (
 );
 
 -- The working copy: what writers see and change. last_job marks the import job that last
--- wrote a value, so that replace-scope can remove what a job did not send.
+-- wrote a value, so that replace-scope can remove what a job did not send. No index on
+-- country_code: reads by country go through datasets_by_country and the primary key, and
+-- every index here is paid for by each value a ministry syncs.
 CREATE TABLE dataset_values (
   city_id TEXT NOT NULL,
   year INTEGER NOT NULL,
@@ -57,7 +59,6 @@ CREATE TABLE dataset_values (
   last_job TEXT NOT NULL,
   PRIMARY KEY (city_id, year, measure, category)
 );
-CREATE INDEX dataset_values_by_country ON dataset_values (country_code, city_id, year);
 
 -- The published copy: a snapshot of the working copy taken at publication, replaced only by
 -- publishing a new revision. Partners read this.
@@ -76,24 +77,20 @@ CREATE TABLE published_values (
   stored_at_us BIGINT NOT NULL,
   PRIMARY KEY (city_id, year, measure, category)
 );
-CREATE INDEX published_values_by_country ON published_values (country_code, city_id, year);
 
--- Every change: value history, "as of" reads and the change feed. seq comes from the counters
--- row, taken last in each transaction and held until commit, so seq order is commit order: a
--- follower that has read up to N never sees a change below N appear later.
+-- Every change: value history, "as of" reads and the change feed. A value change holds the
+-- value after it; the value before is the previous change of the same key. seq comes from the
+-- counters row, which a writer locks before numbering its changes and holds until commit, so
+-- seq order is commit order: a follower that has read up to N never sees a change below N
+-- appear later.
 CREATE TABLE changes (
-  seq BIGINT PRIMARY KEY,
+  seq {{BIGINT_ROW_KEY}},
   kind INTEGER NOT NULL,
   city_id TEXT NOT NULL,
   country_code TEXT NOT NULL,
   year INTEGER NOT NULL,
   measure TEXT NOT NULL,
   category TEXT NOT NULL,
-  had_old INTEGER NOT NULL,
-  old_value DOUBLE PRECISION,
-  old_flags INTEGER NOT NULL,
-  old_source TEXT NOT NULL,
-  old_comment TEXT NOT NULL,
   has_new INTEGER NOT NULL,
   new_value DOUBLE PRECISION,
   new_flags INTEGER NOT NULL,

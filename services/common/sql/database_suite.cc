@@ -203,5 +203,30 @@ TEST_F(DatabaseSuite, AFailedMigrationLeavesNoTrace) {
   EXPECT_TRUE(fixed.ok()) << fixed;
 }
 
+TEST_F(DatabaseSuite, RowKeyHoldsSixtyFourBitsOnBothDatabases) {
+  constexpr Migration kLog[] = {{1, "log", "CREATE TABLE log (seq {{BIGINT_ROW_KEY}}, t TEXT)"}};
+  ASSERT_TRUE(ApplyMigrations(db(), kLog).ok());
+  const int64_t big = int64_t{1} << 40;  // beyond PostgreSQL's 32-bit INTEGER
+  absl::Status st = db().Write([&](Connection& c) {
+    GNLC_RETURN_IF_ERROR(c.Execute("INSERT INTO log (seq, t) VALUES ($1, 'a')", {big}).status());
+    // Still a key: a second row with the same seq is refused.
+    return c.Execute("INSERT INTO log (seq, t) VALUES ($1, 'b')", {big}).status();
+  });
+  EXPECT_EQ(st.code(), absl::StatusCode::kAlreadyExists) << st;
+  ASSERT_TRUE(db().Write([&](Connection& c) {
+                    return c.Execute("INSERT INTO log (seq, t) VALUES ($1, 'a')", {big}).status();
+                  })
+                  .ok());
+  ASSERT_TRUE(db().Read([&](Connection& c) {
+                    auto rows = c.Query("SELECT seq FROM log");
+                    if (!rows.ok()) return rows.status();
+                    EXPECT_EQ((*rows)[0].Int(0), big);
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(MigrationSql("x {{BIGINT_ROW_KEY}}", Dialect::kSqlite), "x INTEGER PRIMARY KEY");
+  EXPECT_EQ(MigrationSql("x {{BIGINT_ROW_KEY}}", Dialect::kPostgres), "x BIGINT PRIMARY KEY");
+}
+
 }  // namespace
 }  // namespace gnlc::sql

@@ -4,9 +4,16 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "services/common/status.h"
 
 namespace gnlc::sql {
+
+std::string MigrationSql(absl::string_view sql, Dialect dialect) {
+  return absl::StrReplaceAll(sql, {{"{{BIGINT_ROW_KEY}}", dialect == Dialect::kSqlite
+                                                              ? "INTEGER PRIMARY KEY"
+                                                              : "BIGINT PRIMARY KEY"}});
+}
 
 absl::Status ApplyMigrations(Database& db, std::span<const Migration> migrations) {
   for (size_t i = 0; i < migrations.size(); ++i) {
@@ -45,7 +52,7 @@ absl::Status ApplyMigrations(Database& db, std::span<const Migration> migrations
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
     absl::Status status = db.Write([&](Connection& conn) {
-      GNLC_RETURN_IF_ERROR(conn.ExecuteScript(m.sql));
+      GNLC_RETURN_IF_ERROR(conn.ExecuteScript(MigrationSql(m.sql, conn.dialect())));
       return conn
           .Execute(
               "INSERT INTO schema_migrations (version, name, applied_at_us) VALUES ($1, $2, $3)",

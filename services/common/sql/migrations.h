@@ -2,6 +2,7 @@
 #pragma once
 
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -10,7 +11,10 @@
 namespace gnlc::sql {
 
 // One schema step. Versions start at 1 and never change once released; a new step gets the
-// next number. The SQL must run unchanged on SQLite and PostgreSQL.
+// next number. The SQL must run unchanged on SQLite and PostgreSQL, with one exception:
+// {{BIGINT_ROW_KEY}} declares a 64-bit integer primary key, written "INTEGER PRIMARY KEY" on
+// SQLite (where that makes the column the table's own row id, saving an index that every
+// insert would pay for) and "BIGINT PRIMARY KEY" on PostgreSQL (where INTEGER is 32 bits).
 struct Migration {
   int version;
   absl::string_view name;
@@ -21,5 +25,8 @@ struct Migration {
 // Refuses to start when the database has a version this binary does not know (a newer
 // binary migrated it) or when a recorded name differs (the list was edited after release).
 absl::Status ApplyMigrations(Database& db, std::span<const Migration> migrations);
+
+// A migration's SQL as `dialect` runs it ({{BIGINT_ROW_KEY}} written out).
+std::string MigrationSql(absl::string_view sql, Dialect dialect);
 
 }  // namespace gnlc::sql

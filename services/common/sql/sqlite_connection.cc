@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/strings/numbers.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/sql/database.h"
 #include "services/common/sql/driver_errors.h"
@@ -75,21 +75,45 @@ class SqliteConnection final : public Connection {
     std::vector<int> index_of;  // index_of[n - 1] is the index of "$n", 0 when unused
   };
 
+  // Fills statement.index_of from the SQL text: SQLite gives each distinct parameter the next
+  // index at its first appearance, so one pass over the text finds them all. (Asking SQLite
+  // for each parameter's name is a linear search each: quadratic for a multi-row insert.)
+  static bool MapParameters(absl::string_view sql, Statement& statement) {
+    int next_index = 1;
+    char quote = 0;
+    for (size_t i = 0; i < sql.size(); ++i) {
+      char c = sql[i];
+      if (quote != 0) {
+        if (c == quote) quote = 0;
+        continue;
+      }
+      if (c == '\'' || c == '"') {
+        quote = c;
+        continue;
+      }
+      if (c != '$') continue;
+      size_t j = i + 1;
+      int n = 0;
+      while (j < sql.size() && absl::ascii_isdigit(sql[j]) && n < 1000000) {
+        n = n * 10 + (sql[j++] - '0');
+      }
+      if (j == i + 1 || n < 1) return false;
+      if (static_cast<size_t>(n) > statement.index_of.size()) statement.index_of.resize(n, 0);
+      if (statement.index_of[n - 1] == 0) statement.index_of[n - 1] = next_index++;
+      i = j - 1;
+    }
+    return next_index - 1 == sqlite3_bind_parameter_count(statement.stmt);
+  }
+
   absl::StatusOr<const Statement*> Prepare(absl::string_view sql) {
     if (auto it = statements_.find(sql); it != statements_.end()) return &it->second;
     Statement statement;
     int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                                 SQLITE_PREPARE_PERSISTENT, &statement.stmt, nullptr);
     if (rc != SQLITE_OK) return Error(rc, absl::StrCat(sqlite3_errmsg(db_), " in: ", sql));
-    for (int index = 1; index <= sqlite3_bind_parameter_count(statement.stmt); ++index) {
-      const char* name = sqlite3_bind_parameter_name(statement.stmt, index);
-      int n = 0;
-      if (name == nullptr || name[0] != '$' || !absl::SimpleAtoi(name + 1, &n) || n < 1) {
-        sqlite3_finalize(statement.stmt);
-        return absl::InternalError(absl::StrCat("parameters must be written $1, $2...: ", sql));
-      }
-      if (static_cast<size_t>(n) > statement.index_of.size()) statement.index_of.resize(n, 0);
-      statement.index_of[n - 1] = index;
+    if (!MapParameters(sql, statement)) {
+      sqlite3_finalize(statement.stmt);
+      return absl::InternalError(absl::StrCat("parameters must be written $1, $2...: ", sql));
     }
     return &statements_.emplace(std::string(sql), std::move(statement)).first->second;
   }
