@@ -401,8 +401,6 @@ class RowApplier {
   absl::StatusOr<DatasetContext*> Context(const std::string& city_id, int year) {
     auto id = std::make_pair(city_id, year);
     if (auto it = contexts_.find(id); it != contexts_.end()) return &it->second;
-    // What is read below (the previous year above all) may be among the pending writes.
-    GNLC_RETURN_IF_ERROR(Flush());
     DatasetContext ctx;
     GNLC_ASSIGN_OR_RETURN(auto existing, LoadDataset(conn_, city_id, year));
     if (existing) {
@@ -447,12 +445,20 @@ class RowApplier {
                                                    {city_id, int64_t{year}}));
       if (!prev.empty() && !prev[0].IsNull(0)) {
         ctx.previous_year = static_cast<int>(prev[0].Int(0));
-        GNLC_ASSIGN_OR_RETURN(
-            auto prev_rows,
-            conn_.Query("SELECT measure, category, value FROM dataset_values WHERE city_id = $1 "
-                        "AND year = $2 AND value IS NOT NULL",
-                        {city_id, int64_t{ctx.previous_year}}));
-        for (const Row& r : prev_rows) ctx.previous[{r.Text(0), r.Text(1)}] = r.Real(2);
+        if (auto in_memory = contexts_.find({city_id, ctx.previous_year});
+            in_memory != contexts_.end() && in_memory->second.writable) {
+          // Written in this transaction, perhaps still queued: the context knows it as it is.
+          for (const auto& [slot, v] : in_memory->second.current) {
+            if (v.value) ctx.previous[slot] = *v.value;
+          }
+        } else {
+          GNLC_ASSIGN_OR_RETURN(
+              auto prev_rows,
+              conn_.Query("SELECT measure, category, value FROM dataset_values WHERE city_id = "
+                          "$1 AND year = $2 AND value IS NOT NULL",
+                          {city_id, int64_t{ctx.previous_year}}));
+          for (const Row& r : prev_rows) ctx.previous[{r.Text(0), r.Text(1)}] = r.Real(2);
+        }
       }
     }
     return &contexts_.emplace(id, std::move(ctx)).first->second;

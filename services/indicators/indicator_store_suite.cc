@@ -136,6 +136,17 @@ TEST_F(IndicatorStoreSuite, WarningsAreStoredWithTheValue) {
   EXPECT_EQ((*listed)[0].warning_count, 2);
 }
 
+TEST_F(IndicatorStoreSuite, JumpsAreJudgedAgainstYearsWrittenInTheSameRequest) {
+  WriteOutcome out = Write({Row("cn-beijing", 2020, "1.1.2a", 40), Row("cn-beijing", 2020, "1.3.2b", 2),
+                            Row("cn-beijing", 2021, "1.1.2a", 90), Row("cn-beijing", 2021, "1.3.2b", 2)});
+  EXPECT_EQ(out.warnings, 1);
+  std::vector<std::string> warned;
+  for (const auto& v : Values(true, "cn-beijing")) {
+    for (const auto& w : v.warnings) warned.push_back(absl::StrCat(v.key.year, " ", w.code));
+  }
+  EXPECT_THAT(warned, ElementsAre("2021 JUMP_AGAINST_HISTORY"));
+}
+
 TEST_F(IndicatorStoreSuite, ReviewPublishesASnapshotThatChangesOnlyThroughANewRevision) {
   // An empty dataset cannot be submitted; there is none yet at all.
   EXPECT_EQ(store_->Step("cn-hangzhou", 2023, DatasetAction::kSubmit, "x", "", std::nullopt)

@@ -58,7 +58,7 @@ CREATE TABLE dataset_values (
   stored_at_us BIGINT NOT NULL,
   last_job TEXT NOT NULL,
   PRIMARY KEY (city_id, year, measure, category)
-);
+){{WITHOUT_ROWID}};
 
 -- The published copy: a snapshot of the working copy taken at publication, replaced only by
 -- publishing a new revision. Partners read this.
@@ -76,7 +76,7 @@ CREATE TABLE published_values (
   stored_by TEXT NOT NULL,
   stored_at_us BIGINT NOT NULL,
   PRIMARY KEY (city_id, year, measure, category)
-);
+){{WITHOUT_ROWID}};
 
 -- Every change: value history, "as of" reads and the change feed. A value change holds the
 -- value after it; the value before is the previous change of the same key. seq comes from the

@@ -203,7 +203,7 @@ TEST_F(DatabaseSuite, AFailedMigrationLeavesNoTrace) {
   EXPECT_TRUE(fixed.ok()) << fixed;
 }
 
-TEST_F(DatabaseSuite, RowKeyHoldsSixtyFourBitsOnBothDatabases) {
+TEST_F(DatabaseSuite, DialectTokensOfMigrations) {
   constexpr Migration kLog[] = {{1, "log", "CREATE TABLE log (seq {{BIGINT_ROW_KEY}}, t TEXT)"}};
   ASSERT_TRUE(ApplyMigrations(db(), kLog).ok());
   const int64_t big = int64_t{1} << 40;  // beyond PostgreSQL's 32-bit INTEGER
@@ -226,6 +226,10 @@ TEST_F(DatabaseSuite, RowKeyHoldsSixtyFourBitsOnBothDatabases) {
                   .ok());
   EXPECT_EQ(MigrationSql("x {{BIGINT_ROW_KEY}}", Dialect::kSqlite), "x INTEGER PRIMARY KEY");
   EXPECT_EQ(MigrationSql("x {{BIGINT_ROW_KEY}}", Dialect::kPostgres), "x BIGINT PRIMARY KEY");
+  EXPECT_EQ(MigrationSql("CREATE TABLE t (k TEXT PRIMARY KEY){{WITHOUT_ROWID}}", Dialect::kSqlite),
+            "CREATE TABLE t (k TEXT PRIMARY KEY) WITHOUT ROWID");
+  EXPECT_EQ(MigrationSql("CREATE TABLE t (k TEXT PRIMARY KEY){{WITHOUT_ROWID}}", Dialect::kPostgres),
+            "CREATE TABLE t (k TEXT PRIMARY KEY)");
 }
 
 }  // namespace

@@ -10,9 +10,10 @@
 namespace gnlc::sql {
 
 std::string MigrationSql(absl::string_view sql, Dialect dialect) {
-  return absl::StrReplaceAll(sql, {{"{{BIGINT_ROW_KEY}}", dialect == Dialect::kSqlite
-                                                              ? "INTEGER PRIMARY KEY"
-                                                              : "BIGINT PRIMARY KEY"}});
+  bool sqlite = dialect == Dialect::kSqlite;
+  return absl::StrReplaceAll(
+      sql, {{"{{BIGINT_ROW_KEY}}", sqlite ? "INTEGER PRIMARY KEY" : "BIGINT PRIMARY KEY"},
+            {"{{WITHOUT_ROWID}}", sqlite ? " WITHOUT ROWID" : ""}});
 }
 
 absl::Status ApplyMigrations(Database& db, std::span<const Migration> migrations) {
