@@ -1,5 +1,8 @@
 #include "services/indicators/indicators_api.h"
 
+#include <prometheus/counter.h>
+#include <prometheus/registry.h>
+
 #include <algorithm>
 #include <set>
 
@@ -13,6 +16,7 @@
 #include "services/common/api_fields.h"
 #include "services/common/api_key.h"
 #include "services/common/feed_stream.h"
+#include "services/common/metrics.h"
 
 namespace gnlc::indicators {
 namespace {
@@ -342,14 +346,54 @@ const AccessTable& IndicatorAccessTable() {
   return *table;
 }
 
+// What ministries' syncs move, for the operators' dashboards.
+struct IndicatorApi::SyncCounters {
+  explicit SyncCounters(prometheus::Registry& registry)
+      : rows(prometheus::BuildCounter()
+                 .Name("gnlc_indicators_sync_rows_total")
+                 .Help("Rows received by SyncValues, by outcome")
+                 .Register(registry)),
+        batches(prometheus::BuildCounter()
+                    .Name("gnlc_indicators_sync_batches_total")
+                    .Help("Batches acknowledged by SyncValues, by whether they were replays")
+                    .Register(registry)),
+        applied(rows.Add({{"outcome", "applied"}})),
+        unchanged(rows.Add({{"outcome", "unchanged"}})),
+        rejected(rows.Add({{"outcome", "rejected"}})),
+        fresh(batches.Add({{"replayed", "false"}})),
+        replayed(batches.Add({{"replayed", "true"}})) {}
+
+  void Count(const BatchResult& b) {
+    if (b.replayed) {
+      replayed.Increment();
+      return;  // its rows were counted the first time
+    }
+    fresh.Increment();
+    applied.Increment(static_cast<double>(b.applied));
+    unchanged.Increment(static_cast<double>(b.unchanged));
+    rejected.Increment(static_cast<double>(b.rejected));
+  }
+
+  prometheus::Family<prometheus::Counter>& rows;
+  prometheus::Family<prometheus::Counter>& batches;
+  prometheus::Counter& applied;
+  prometheus::Counter& unchanged;
+  prometheus::Counter& rejected;
+  prometheus::Counter& fresh;
+  prometheus::Counter& replayed;
+};
+
 IndicatorApi::IndicatorApi(IndicatorStore& store, const Catalog& catalog, CityDirectory& cities,
-                           CallGate& gate, const std::atomic<bool>& stopping)
+                           CallGate& gate, RpcMetrics& metrics, const std::atomic<bool>& stopping)
     : store_(store),
       catalog_(catalog),
       cities_(cities),
       gate_(gate),
       stopping_(stopping),
-      catalog_proto_(CatalogToProto(catalog)) {}
+      catalog_proto_(CatalogToProto(catalog)),
+      sync_counters_(std::make_unique<SyncCounters>(*metrics.registry())) {}
+
+IndicatorApi::~IndicatorApi() = default;
 
 // --- Shared checks --------------------------------------------------------------------------
 
@@ -1137,6 +1181,7 @@ class IndicatorApi::SyncReactor final
         api_.store_.ApplyBatch(*job_, batch.batch_id(), Sha256Hex(batch.SerializeAsString()),
                                batch.rows_size(), rows, rejected, countries_,
                                grant_->principal.ToString()));
+    api_.sync_counters_->Count(result);
     BatchToProto(result, response_.mutable_batch());
     return absl::OkStatus();
   }

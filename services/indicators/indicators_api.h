@@ -25,9 +25,11 @@ inline constexpr int kMaxBatchRows = 10000;
 
 class IndicatorApi final : public v1::IndicatorService::CallbackService {
  public:
-  // `stopping` turns true when the server shuts down; streams then end cleanly.
+  // `stopping` turns true when the server shuts down; streams then end cleanly. Sync
+  // throughput is counted in `metrics` (rows by outcome, batches by whether replayed).
   IndicatorApi(IndicatorStore& store, const Catalog& catalog, CityDirectory& cities, CallGate& gate,
-               const std::atomic<bool>& stopping);
+               RpcMetrics& metrics, const std::atomic<bool>& stopping);
+  ~IndicatorApi() override;
 
   grpc::ServerUnaryReactor* GetCatalog(grpc::CallbackServerContext*, const v1::GetCatalogRequest*,
                                        v1::GetCatalogResponse*) override;
@@ -86,6 +88,7 @@ class IndicatorApi final : public v1::IndicatorService::CallbackService {
 
  private:
   class SyncReactor;
+  struct SyncCounters;
   // The shape of every review step: parse the name, etag and comment; check the caller's
   // scope on the dataset; move it.
   grpc::ServerUnaryReactor* ReviewStep(grpc::CallbackServerContext* ctx, absl::string_view method,
@@ -112,6 +115,7 @@ class IndicatorApi final : public v1::IndicatorService::CallbackService {
   CallGate& gate_;
   const std::atomic<bool>& stopping_;
   v1::Catalog catalog_proto_;
+  std::unique_ptr<SyncCounters> sync_counters_;
 };
 
 }  // namespace gnlc::indicators

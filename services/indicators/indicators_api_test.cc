@@ -98,7 +98,7 @@ class IndicatorsApiTest : public ::testing::Test {
     gate_ =
         std::make_unique<CallGate>("indicators", IndicatorAccessTable(), *keys_, *pool_, *metrics_);
     api_ = std::make_unique<IndicatorApi>(*store_, Catalog::Builtin(), *cities_, *gate_,
-                                          indicators_stopping_);
+                                          *metrics_, indicators_stopping_);
     ServerConfig config;
     config.listen_address = "127.0.0.1:0";
     auto server = GrpcServer::Start(config, {api_.get()}, {});
@@ -544,6 +544,11 @@ TEST_F(IndicatorsApiTest, SyncAcknowledgesBatchesGroupsRejectionsAndAppliesRetri
     EXPECT_TRUE(again.replayed());
     EXPECT_EQ(again.applied(), 1);
     EXPECT_THAT(Changes(), SizeIs(1));
+    // Operators see the rows once, and the replay as a replay.
+    std::string exposition = metrics_->Render();
+    EXPECT_THAT(exposition, HasSubstr("gnlc_indicators_sync_rows_total{outcome=\"applied\"} 1"));
+    EXPECT_THAT(exposition, HasSubstr("gnlc_indicators_sync_rows_total{outcome=\"rejected\"} 5"));
+    EXPECT_THAT(exposition, HasSubstr("gnlc_indicators_sync_batches_total{replayed=\"true\"} 1"));
     // The connection drops here, before commit.
   }
   {

@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
   gnlc::CallGate gate("indicators", gnlc::indicators::IndicatorAccessTable(), authenticator, pool,
                       metrics);
   std::atomic<bool> stopping{false};
-  gnlc::indicators::IndicatorApi indicators(store, catalog, cities, gate, stopping);
+  gnlc::indicators::IndicatorApi indicators(store, catalog, cities, gate, metrics, stopping);
 
   std::unique_ptr<gnlc::MetricsEndpoint> metrics_endpoint;
   if (!config->metrics_address.empty()) {

@@ -2,9 +2,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "absl/flags/flag.h"
 #include "services/common/status.h"
 #include "tools/gnlc/arguments.h"
+#include "tools/gnlc/csv.h"
 #include "tools/gnlc/flags.h"
 #include "tools/gnlc/format.h"
 
@@ -216,6 +219,91 @@ TEST(FormatError, PrintsPlainErrorsAsTheyCame) {
             "now: submit, withdraw\n");
   EXPECT_EQ(FormatError(absl::UnavailableError("failed to connect")),
             "error: UNAVAILABLE: failed to connect\n");
+}
+
+std::vector<std::vector<std::string>> ReadAll(const std::string& text,
+                                              std::vector<int64_t>* lines = nullptr) {
+  std::istringstream in(text);
+  CsvReader reader(in);
+  std::vector<std::vector<std::string>> out;
+  for (;;) {
+    auto record = reader.Next();
+    EXPECT_TRUE(record.ok()) << record.status();
+    if (!record.ok() || !*record) break;
+    out.push_back(**record);
+    if (lines) lines->push_back(reader.line());
+  }
+  return out;
+}
+
+TEST(CsvReader, ReadsQuotedFieldsAcrossLinesAndCountsLines) {
+  std::vector<int64_t> lines;
+  auto records = ReadAll(
+      "a,b,c\r\n\"Bureau, Statistics\",\"say \"\"hi\"\"\",\"two\nlines\"\nx,,\n", &lines);
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_THAT(records[0], ElementsAre("a", "b", "c"));  // CR of CRLF dropped
+  EXPECT_THAT(records[1], ElementsAre("Bureau, Statistics", "say \"hi\"", "two\nlines"));
+  EXPECT_THAT(records[2], ElementsAre("x", "", ""));
+  EXPECT_THAT(lines, ElementsAre(1, 2, 4));  // the quoted line break counts
+}
+
+TEST(CsvReader, RefusesAnUnclosedQuote) {
+  std::istringstream in("a,\"never closed\n");
+  CsvReader reader(in);
+  auto record = reader.Next();
+  ASSERT_FALSE(record.ok());
+  EXPECT_THAT(std::string(record.status().message()), HasSubstr("line 1"));
+}
+
+TEST(ValueCsv, HeaderNamesMissingAndUnknownColumns) {
+  auto columns = ValueColumnsOf({"city_id", "year", "measure", "value", "colour"});
+  ASSERT_FALSE(columns.ok());
+  EXPECT_THAT(std::string(columns.status().message()),
+              AllOf(HasSubstr("lacks category"), HasSubstr("unknown columns colour")));
+  EXPECT_TRUE(ValueColumnsOf({"\xEF\xBB\xBF" "city_id", "Year", "measure", "category", "value"}).ok());
+}
+
+TEST(ValueCsv, RowsBecomeValuesAndExportsReadBack) {
+  auto columns = ValueColumnsOf({"city_id", "year", "measure", "category", "value", "flags",
+                                 "source", "comment"});
+  ASSERT_TRUE(columns.ok());
+  auto row = ValueFromCsv(*columns, {"cn-hangzhou", "2023", "1.1.1a", "female", "97.25",
+                                     "estimate;confidential", "Bureau, Statistics", "ok"});
+  ASSERT_TRUE(row.ok()) << row.status();
+  EXPECT_EQ(row->year(), 2023);
+  EXPECT_EQ(row->value(), 97.25);
+  EXPECT_TRUE(row->flags().estimate());
+  EXPECT_TRUE(row->flags().confidential());
+  EXPECT_FALSE(row->flags().provisional());
+
+  auto na = ValueFromCsv(*columns, {"cn-hangzhou", "2023", "1.2.3b", "", "", "not_applicable"});
+  ASSERT_TRUE(na.ok());
+  EXPECT_FALSE(na->has_value());
+  EXPECT_TRUE(na->flags().not_applicable());
+
+  auto bad = ValueFromCsv(*columns, {"cn-hangzhou", "20x3", "1.1.2a", "", "lots", "maybe"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()),
+              AllOf(HasSubstr("year '20x3'"), HasSubstr("value 'lots'"), HasSubstr("flag 'maybe'")));
+
+  // An exported value reads back as the same row, every digit kept.
+  gnlc::indicators::v1::Value v;
+  v.set_dataset("cities/cn-hangzhou/datasets/2023");
+  v.set_measure("1.2.1a");
+  v.set_value(27600.123456789);
+  v.mutable_flags()->set_provisional(true);
+  v.set_source("Bureau, \"Statistics\"");
+  auto records = ReadAll(ValueCsvHeader() + ValueToCsv(v));
+  ASSERT_EQ(records.size(), 2u);
+  auto header = ValueColumnsOf(records[0]);
+  ASSERT_TRUE(header.ok()) << header.status();
+  auto back = ValueFromCsv(*header, records[1]);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->city_id(), "cn-hangzhou");
+  EXPECT_EQ(back->year(), 2023);
+  EXPECT_EQ(back->value(), 27600.123456789);
+  EXPECT_TRUE(back->flags().provisional());
+  EXPECT_EQ(back->source(), "Bureau, \"Statistics\"");
 }
 
 }  // namespace
