@@ -253,13 +253,12 @@ absl::Status InsertChangeRows(Connection& conn, std::span<const ChangeRow> rows,
       const ChangeRow& c = rows[i];
       const StoredValue& w = c.new_value ? *c.new_value : kNone;
       warnings.push_back(EncodeWarnings(w.warnings));
-      params.insert(params.end(),
-                    {c.seq, int64_t(c.kind), TextRef{c.city_id}, TextRef{c.country},
-                     int64_t{c.year}, TextRef{c.measure}, TextRef{c.category},
-                     int64_t{c.new_value != nullptr}, OptionalReal(w.value),
-                     int64_t{w.flags.Bits()}, TextRef{w.source}, TextRef{w.comment},
-                     TextRef{warnings.back()}, int64_t{c.revision}, TextRef{actor},
-                     TextRef{origin}, TextRef{comment}, at_us});
+      params.insert(params.end(), {c.seq, int64_t(c.kind), TextRef{c.city_id}, TextRef{c.country},
+                                   int64_t{c.year}, TextRef{c.measure}, TextRef{c.category},
+                                   int64_t{c.new_value != nullptr}, OptionalReal(w.value),
+                                   int64_t{w.flags.Bits()}, TextRef{w.source}, TextRef{w.comment},
+                                   TextRef{warnings.back()}, int64_t{c.revision}, TextRef{actor},
+                                   TextRef{origin}, TextRef{comment}, at_us});
     }
     GNLC_RETURN_IF_ERROR(
         conn.Execute(MultiRowInsert(kInsertChange, kChangeWidth, n, ""), params).status());
@@ -777,8 +776,12 @@ absl::StatusOr<std::vector<Dataset>> IndicatorStore::ListDatasets(const DatasetF
     absl::StrAppend(&sql, ")");
   }
   if (!f.after_city.empty()) {
-    absl::StrAppend(&sql, " AND (city_id > ", param(f.after_city), " OR (city_id = $",
-                    params.size(), " AND year > ", param(int64_t{f.after_year}), "))");
+    // One placeholder per use: the order StrAppend evaluates its arguments in is unspecified.
+    std::string after_city = param(f.after_city);
+    std::string same_city = param(f.after_city);
+    std::string after_year = param(int64_t{f.after_year});
+    absl::StrAppend(&sql, " AND (city_id > ", after_city, " OR (city_id = ", same_city,
+                    " AND year > ", after_year, "))");
   }
   absl::StrAppend(&sql, " ORDER BY city_id, year LIMIT ", param(int64_t{f.limit}));
   std::vector<Dataset> out;
@@ -890,7 +893,9 @@ absl::StatusOr<std::vector<StoredValue>> IndicatorStore::ListValues(const ValueF
     return absl::StrCat("$", params.size());
   };
   if (!f.city_id.empty()) absl::StrAppend(&sql, " AND city_id = ", param(f.city_id));
-  if (!f.country.empty()) absl::StrAppend(&sql, " AND city_id IN (SELECT city_id FROM datasets WHERE country_code = ", param(f.country), ")");
+  if (!f.country.empty())
+    absl::StrAppend(&sql, " AND city_id IN (SELECT city_id FROM datasets WHERE country_code = ",
+                    param(f.country), ")");
   if (f.year != 0) absl::StrAppend(&sql, " AND year = ", param(int64_t{f.year}));
   if (!f.measures.empty()) {
     std::vector<std::string> in;
@@ -898,7 +903,8 @@ absl::StatusOr<std::vector<StoredValue>> IndicatorStore::ListValues(const ValueF
     absl::StrAppend(&sql, " AND measure IN (", absl::StrJoin(in, ", "), ")");
   }
   if (!f.scope_country.empty())
-    absl::StrAppend(&sql, " AND city_id IN (SELECT city_id FROM datasets WHERE country_code = ", param(f.scope_country), ")");
+    absl::StrAppend(&sql, " AND city_id IN (SELECT city_id FROM datasets WHERE country_code = ",
+                    param(f.scope_country), ")");
   if (!f.scope_city.empty()) absl::StrAppend(&sql, " AND city_id = ", param(f.scope_city));
   if (!f.confidential_everywhere) {
     absl::StrAppend(&sql, " AND ((flags & 8) = 0");

@@ -137,8 +137,9 @@ TEST_F(IndicatorStoreSuite, WarningsAreStoredWithTheValue) {
 }
 
 TEST_F(IndicatorStoreSuite, JumpsAreJudgedAgainstYearsWrittenInTheSameRequest) {
-  WriteOutcome out = Write({Row("cn-beijing", 2020, "1.1.2a", 40), Row("cn-beijing", 2020, "1.3.2b", 2),
-                            Row("cn-beijing", 2021, "1.1.2a", 90), Row("cn-beijing", 2021, "1.3.2b", 2)});
+  WriteOutcome out =
+      Write({Row("cn-beijing", 2020, "1.1.2a", 40), Row("cn-beijing", 2020, "1.3.2b", 2),
+             Row("cn-beijing", 2021, "1.1.2a", 90), Row("cn-beijing", 2021, "1.3.2b", 2)});
   EXPECT_EQ(out.warnings, 1);
   std::vector<std::string> warned;
   for (const auto& v : Values(true, "cn-beijing")) {

@@ -1011,8 +1011,15 @@ class IndicatorApi::SyncReactor final
  public:
   SyncReactor(IndicatorApi& api, grpc::CallbackServerContext* ctx)
       : api_(api), ctx_(ctx), token_(CallerToken(*ctx)), started_(absl::Now()) {
+    {
+      std::lock_guard lock(api_.streams_mu_);
+      api_.streams_.insert(this);
+    }
     StartRead(&request_);
   }
+
+  // From EndSyncStreams, under streams_mu_ (so the reactor is still alive).
+  void Cancel() { ctx_->TryCancel(); }
 
   void OnReadDone(bool ok) override {
     // The client finished sending: an uncommitted job stays open to be resumed.
@@ -1029,7 +1036,13 @@ class IndicatorApi::SyncReactor final
     StartRead(&request_);
   }
 
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    {
+      std::lock_guard lock(api_.streams_mu_);
+      api_.streams_.erase(this);
+    }
+    delete this;
+  }
 
  private:
   void Handle() {
@@ -1238,6 +1251,11 @@ class IndicatorApi::SyncReactor final
   v1::SyncValuesResponse response_;
   std::atomic<bool> finished_{false};
 };
+
+void IndicatorApi::EndSyncStreams() {
+  std::lock_guard lock(streams_mu_);
+  for (SyncReactor* stream : streams_) stream->Cancel();
+}
 
 grpc::ServerBidiReactor<v1::SyncValuesRequest, v1::SyncValuesResponse>* IndicatorApi::SyncValues(
     grpc::CallbackServerContext* ctx) {

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <atomic>
+#include <mutex>
 
+#include "absl/container/flat_hash_set.h"
 #include "gnlc/indicators/v1/indicators.grpc.pb.h"
 #include "services/common/server.h"
 #include "services/common/status.h"
@@ -30,6 +32,10 @@ class IndicatorApi final : public v1::IndicatorService::CallbackService {
   IndicatorApi(IndicatorStore& store, const Catalog& catalog, CityDirectory& cities, CallGate& gate,
                RpcMetrics& metrics, const std::atomic<bool>& stopping);
   ~IndicatorApi() override;
+
+  // Cancels every open sync stream, so that shutdown need not wait for a client that is idle
+  // between batches. Call once `stopping` is set; clients resume their jobs elsewhere.
+  void EndSyncStreams();
 
   grpc::ServerUnaryReactor* GetCatalog(grpc::CallbackServerContext*, const v1::GetCatalogRequest*,
                                        v1::GetCatalogResponse*) override;
@@ -116,6 +122,8 @@ class IndicatorApi final : public v1::IndicatorService::CallbackService {
   const std::atomic<bool>& stopping_;
   v1::Catalog catalog_proto_;
   std::unique_ptr<SyncCounters> sync_counters_;
+  std::mutex streams_mu_;
+  absl::flat_hash_set<SyncReactor*> streams_;  // open sync streams, guarded by streams_mu_
 };
 
 }  // namespace gnlc::indicators

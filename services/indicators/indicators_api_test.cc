@@ -97,8 +97,8 @@ class IndicatorsApiTest : public ::testing::Test {
     metrics_ = std::make_unique<RpcMetrics>("indicators");
     gate_ =
         std::make_unique<CallGate>("indicators", IndicatorAccessTable(), *keys_, *pool_, *metrics_);
-    api_ = std::make_unique<IndicatorApi>(*store_, Catalog::Builtin(), *cities_, *gate_,
-                                          *metrics_, indicators_stopping_);
+    api_ = std::make_unique<IndicatorApi>(*store_, Catalog::Builtin(), *cities_, *gate_, *metrics_,
+                                          indicators_stopping_);
     ServerConfig config;
     config.listen_address = "127.0.0.1:0";
     auto server = GrpcServer::Start(config, {api_.get()}, {});
@@ -109,6 +109,7 @@ class IndicatorsApiTest : public ::testing::Test {
 
   void StopIndicators() {
     indicators_stopping_ = true;
+    if (api_) api_->EndSyncStreams();  // as main does
     if (server_) server_->Shutdown(absl::Seconds(5));
     if (pool_) pool_->Drain();
     stub_.reset();
@@ -592,6 +593,30 @@ TEST_F(IndicatorsApiTest, AJobSurvivesAServerRestart) {
   EXPECT_THAT(Changes(), SizeIs(2));
 }
 
+TEST_F(IndicatorsApiTest, ShutdownEndsSyncStreamsIdleBetweenBatches) {
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer " + ministry_cn_);
+  auto stream = stub_->SyncValues(&ctx);
+  v1::SyncValuesRequest start;
+  start.mutable_start()->set_mode(v1::MERGE);
+  v1::SyncValuesResponse resp;
+  ASSERT_TRUE(stream->Write(start));
+  ASSERT_TRUE(stream->Read(&resp));
+  std::string job_id = resp.job().job_id();
+  // The client now waits before its next batch; the server is told to stop.
+  indicators_stopping_ = true;
+  api_->EndSyncStreams();
+  EXPECT_FALSE(stream->Read(&resp));
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  // The job is still there to resume.
+  v1::GetImportJobRequest get;
+  get.set_name("importJobs/" + job_id);
+  v1::GetImportJobResponse got;
+  indicators_stopping_ = false;
+  ASSERT_TRUE(stub_->GetImportJob(As(ministry_cn_).get(), get, &got).ok());
+  EXPECT_EQ(got.job().state(), v1::OPEN);
+}
+
 TEST_F(IndicatorsApiTest, ReplaceScopeRemovesValuesTheJobDidNotSend) {
   ASSERT_TRUE(Write(ministry_cn_,
                     {V("cn-hangzhou", 2023, "1.1.2a", 61), V("cn-hangzhou", 2023, "1.3.2b", 4),
@@ -736,6 +761,57 @@ TEST_F(IndicatorsApiTest, QualityReportAndSdgView) {
     EXPECT_EQ(g.indicators(0).code(), "4.6.1");
   }
   EXPECT_TRUE(found);
+}
+
+TEST_F(IndicatorsApiTest, ListsPageThroughEveryValueAndDatasetOnce) {
+  ASSERT_TRUE(
+      Write(ministry_cn_,
+            {V("cn-hangzhou", 2022, "1.1.2a", 60), V("cn-hangzhou", 2023, "1.1.2a", 61),
+             V("cn-hangzhou", 2023, "1.1.1a", 95, "female"),
+             V("cn-hangzhou", 2023, "1.1.1a", 97, "male"), V("cn-beijing", 2023, "1.3.2b", 4)})
+          .ok());
+  std::vector<std::string> seen;
+  v1::ListValuesRequest req;
+  req.set_country_code("CN");
+  req.set_working_copy(true);
+  req.set_page_size(2);
+  for (int page = 0; page < 10; ++page) {
+    v1::ListValuesResponse resp;
+    ASSERT_TRUE(stub_->ListValues(As(ministry_cn_).get(), req, &resp).ok());
+    for (const auto& v : resp.values())
+      seen.push_back(v.dataset() + " " + v.measure() + v.category());
+    if (resp.next_page_token().empty()) break;
+    req.set_page_token(resp.next_page_token());
+  }
+  EXPECT_THAT(seen, ElementsAre("cities/cn-beijing/datasets/2023 1.3.2b",
+                                "cities/cn-hangzhou/datasets/2022 1.1.2a",
+                                "cities/cn-hangzhou/datasets/2023 1.1.1afemale",
+                                "cities/cn-hangzhou/datasets/2023 1.1.1amale",
+                                "cities/cn-hangzhou/datasets/2023 1.1.2a"));
+  // The feature filter takes a key feature, a focus area or a dimension.
+  v1::ListValuesRequest by_feature;
+  by_feature.set_feature("1.1.1");
+  by_feature.set_working_copy(true);
+  v1::ListValuesResponse feature_values;
+  ASSERT_TRUE(stub_->ListValues(As(ministry_cn_).get(), by_feature, &feature_values).ok());
+  EXPECT_EQ(feature_values.values_size(), 2);
+  by_feature.set_feature("1.1.9");
+  EXPECT_EQ(stub_->ListValues(As(ministry_cn_).get(), by_feature, &feature_values).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  std::vector<std::string> datasets;
+  v1::ListDatasetsRequest list;
+  list.set_page_size(1);
+  for (int page = 0; page < 10; ++page) {
+    v1::ListDatasetsResponse resp;
+    ASSERT_TRUE(stub_->ListDatasets(As(secretariat_).get(), list, &resp).ok());
+    for (const auto& d : resp.datasets()) datasets.push_back(d.name());
+    if (resp.next_page_token().empty()) break;
+    list.set_page_token(resp.next_page_token());
+  }
+  EXPECT_THAT(datasets,
+              ElementsAre("cities/cn-beijing/datasets/2023", "cities/cn-hangzhou/datasets/2022",
+                          "cities/cn-hangzhou/datasets/2023"));
 }
 
 TEST_F(IndicatorsApiTest, ExportStreamsEveryPublishedValue) {

@@ -62,7 +62,8 @@ int main(int argc, char** argv) {
 
   std::string signal = gnlc::WaitForTerminationSignal();
   gnlc::LogEvent(spdlog::level::info, "stopping", {{"signal", signal}});
-  stopping = true;  // streams end themselves; unary calls get the grace period
+  stopping = true;              // feeds end themselves; unary calls get the grace period
+  indicators.EndSyncStreams();  // a sync stream may sit idle between a client's batches
   (*server)->Shutdown(config->shutdown_grace);
   pool.Drain();
   gnlc::LogEvent(spdlog::level::info, "stopped");

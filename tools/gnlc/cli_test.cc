@@ -238,8 +238,8 @@ std::vector<std::vector<std::string>> ReadAll(const std::string& text,
 
 TEST(CsvReader, ReadsQuotedFieldsAcrossLinesAndCountsLines) {
   std::vector<int64_t> lines;
-  auto records = ReadAll(
-      "a,b,c\r\n\"Bureau, Statistics\",\"say \"\"hi\"\"\",\"two\nlines\"\nx,,\n", &lines);
+  auto records =
+      ReadAll("a,b,c\r\n\"Bureau, Statistics\",\"say \"\"hi\"\"\",\"two\nlines\"\nx,,\n", &lines);
   ASSERT_EQ(records.size(), 3u);
   EXPECT_THAT(records[0], ElementsAre("a", "b", "c"));  // CR of CRLF dropped
   EXPECT_THAT(records[1], ElementsAre("Bureau, Statistics", "say \"hi\"", "two\nlines"));
@@ -260,12 +260,15 @@ TEST(ValueCsv, HeaderNamesMissingAndUnknownColumns) {
   ASSERT_FALSE(columns.ok());
   EXPECT_THAT(std::string(columns.status().message()),
               AllOf(HasSubstr("lacks category"), HasSubstr("unknown columns colour")));
-  EXPECT_TRUE(ValueColumnsOf({"\xEF\xBB\xBF" "city_id", "Year", "measure", "category", "value"}).ok());
+  EXPECT_TRUE(ValueColumnsOf({"\xEF\xBB\xBF"
+                              "city_id",
+                              "Year", "measure", "category", "value"})
+                  .ok());
 }
 
 TEST(ValueCsv, RowsBecomeValuesAndExportsReadBack) {
-  auto columns = ValueColumnsOf({"city_id", "year", "measure", "category", "value", "flags",
-                                 "source", "comment"});
+  auto columns = ValueColumnsOf(
+      {"city_id", "year", "measure", "category", "value", "flags", "source", "comment"});
   ASSERT_TRUE(columns.ok());
   auto row = ValueFromCsv(*columns, {"cn-hangzhou", "2023", "1.1.1a", "female", "97.25",
                                      "estimate;confidential", "Bureau, Statistics", "ok"});
@@ -283,8 +286,9 @@ TEST(ValueCsv, RowsBecomeValuesAndExportsReadBack) {
 
   auto bad = ValueFromCsv(*columns, {"cn-hangzhou", "20x3", "1.1.2a", "", "lots", "maybe"});
   ASSERT_FALSE(bad.ok());
-  EXPECT_THAT(std::string(bad.status().message()),
-              AllOf(HasSubstr("year '20x3'"), HasSubstr("value 'lots'"), HasSubstr("flag 'maybe'")));
+  EXPECT_THAT(
+      std::string(bad.status().message()),
+      AllOf(HasSubstr("year '20x3'"), HasSubstr("value 'lots'"), HasSubstr("flag 'maybe'")));
 
   // An exported value reads back as the same row, every digit kept.
   gnlc::indicators::v1::Value v;
