@@ -4,6 +4,7 @@
 
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <tuple>
 
 #include "absl/container/flat_hash_set.h"
@@ -182,6 +183,20 @@ absl::StatusOr<std::optional<Dataset>> LoadDataset(Connection& conn, const std::
   return DatasetFromRow(rows[0]);
 }
 
+// Reads a dataset and locks its row until the transaction ends: every writer of a dataset's
+// values or state takes this first, so on PostgreSQL (READ COMMITTED) two writers of one
+// dataset run one after the other, and nobody writes into a dataset being submitted.
+absl::StatusOr<std::optional<Dataset>> LockDataset(Connection& conn, const std::string& city_id,
+                                                   int year) {
+  GNLC_ASSIGN_OR_RETURN(
+      auto rows, conn.Query(absl::StrCat("UPDATE datasets SET etag = etag WHERE city_id = $1 AND "
+                                         "year = $2 RETURNING ",
+                                         kDatasetColumns),
+                            {city_id, int64_t{year}}));
+  if (rows.empty()) return std::nullopt;
+  return DatasetFromRow(rows[0]);
+}
+
 absl::Status AddReviewStep(Connection& conn, const Dataset& d, const std::string& action,
                            const std::string& actor, const std::string& comment, int64_t now) {
   return conn
@@ -349,10 +364,20 @@ class RowApplier {
         strict_(strict),
         now_(now) {}
 
+  // The keys of the rows applied (stored, removed or found unchanged) by Apply, in order:
+  // what a replace-scope job has sent. They point into Apply's rows.
+  const std::vector<const ValueKey*>& accepted() const { return accepted_; }
+
   absl::Status Apply(std::span<const NumberedWrite> rows, WriteOutcome& out) {
     for (const NumberedWrite& row : rows) {
       const ValueKey& key = row.write.key;
-      GNLC_ASSIGN_OR_RETURN(DatasetContext * ctx, Context(key.city_id, key.year));
+      GNLC_ASSIGN_OR_RETURN(DatasetContext * ctx,
+                            Context(key.city_id, key.year, /*create=*/!row.write.remove));
+      if (ctx == nullptr) {  // removing from a dataset that does not exist
+        ++out.unchanged;
+        accepted_.push_back(&key);
+        continue;
+      }
       if (!ctx->writable) {
         std::string message = absl::StrCat(
             key.DatasetName(), " is ", StateName(ctx->dataset.state),
@@ -370,6 +395,7 @@ class RowApplier {
       } else {
         GNLC_RETURN_IF_ERROR(Store(*ctx, row.write, out));
       }
+      accepted_.push_back(&key);
     }
     GNLC_RETURN_IF_ERROR(Flush());
     for (auto& [id, ctx] : contexts_) {
@@ -389,44 +415,44 @@ class RowApplier {
   }
 
  private:
-  // A queued write: the value (in its context's `current`) to upsert, and whether it is a
-  // change to log (unchanged values are rewritten only to mark them as this job's).
+  // A queued write: the value (in its context's `current`) to upsert and log.
   struct Pending {
     const DatasetContext* ctx;
     const StoredValue* value;
-    bool changed;
   };
 
-  absl::StatusOr<DatasetContext*> Context(const std::string& city_id, int year) {
+  // The context of a dataset, read (and locked) on first use. Without `create`, nullptr when
+  // the dataset does not exist: removing a value of a dataset nobody wrote creates nothing.
+  absl::StatusOr<DatasetContext*> Context(const std::string& city_id, int year, bool create) {
     auto id = std::make_pair(city_id, year);
     if (auto it = contexts_.find(id); it != contexts_.end()) return &it->second;
     DatasetContext ctx;
-    GNLC_ASSIGN_OR_RETURN(auto existing, LoadDataset(conn_, city_id, year));
-    if (existing) {
-      ctx.dataset = *existing;
-    } else {
-      // The first value written to a city's year creates its dataset, as a draft.
+    GNLC_ASSIGN_OR_RETURN(auto existing, LockDataset(conn_, city_id, year));
+    if (!existing && !create) return nullptr;
+    if (!existing) {
+      // The first value written to a city's year creates its dataset, as a draft. Another
+      // writer may create it at the same moment: whoever inserts first, both then lock it.
       auto country = countries_.find(city_id);
       if (country == countries_.end()) {
         return absl::InternalError(absl::StrCat("no country given for city ", city_id));
       }
-      ctx.dataset = {.city_id = city_id,
-                     .country = country->second,
-                     .year = year,
-                     .created_at_us = now_,
-                     .updated_at_us = now_};
-      GNLC_RETURN_IF_ERROR(
-          conn_
-              .Execute("INSERT INTO datasets (city_id, year, country_code, state, revision, "
-                       "published_revision, etag, return_comment, created_at_us, updated_at_us) "
-                       "VALUES ($1, $2, $3, $4, 1, 0, 1, '', $5, $5)",
-                       {city_id, int64_t{year}, ctx.dataset.country, int64_t(DatasetState::kDraft),
-                        now_})
-              .status());
-      GNLC_RETURN_IF_ERROR(AddReviewStep(conn_, ctx.dataset, "created", origin_.actor, "", now_));
+      GNLC_ASSIGN_OR_RETURN(
+          int64_t inserted,
+          conn_.Execute(
+              "INSERT INTO datasets (city_id, year, country_code, state, revision, "
+              "published_revision, etag, return_comment, created_at_us, updated_at_us) "
+              "VALUES ($1, $2, $3, $4, 1, 0, 1, '', $5, $5) "
+              "ON CONFLICT (city_id, year) DO NOTHING",
+              {city_id, int64_t{year}, country->second, int64_t(DatasetState::kDraft), now_}));
+      GNLC_ASSIGN_OR_RETURN(existing, LockDataset(conn_, city_id, year));
+      if (!existing) return absl::InternalError("a dataset vanished while it was created");
+      if (inserted == 1) {
+        GNLC_RETURN_IF_ERROR(AddReviewStep(conn_, *existing, "created", origin_.actor, "", now_));
+      }
     }
+    ctx.dataset = *existing;
     ctx.writable = ctx.dataset.state == DatasetState::kDraft;
-    if (ctx.writable && existing) {
+    if (ctx.writable) {
       GNLC_ASSIGN_OR_RETURN(auto rows,
                             conn_.Query(absl::StrCat("SELECT ", kValueColumns,
                                                      " FROM dataset_values WHERE city_id = $1 AND "
@@ -511,10 +537,6 @@ class RowApplier {
                   origin_.actor, now_};
     if (existing != ctx.current.end() && existing->second.SameContent(v)) {
       ++out.unchanged;
-      if (!origin_.job_id.empty()) {
-        // Still sent by this job: replace-scope must keep it. Rewritten as it is, marked.
-        GNLC_RETURN_IF_ERROR(Queue({&ctx, &existing->second, false}));
-      }
       if (strict_) out.stored.push_back(existing->second);
       return absl::OkStatus();
     }
@@ -548,7 +570,7 @@ class RowApplier {
     } else {
       existing = ctx.current.emplace(slot, std::move(v)).first;
     }
-    return Queue({&ctx, &existing->second, true});
+    return Queue({&ctx, &existing->second});
   }
 
   absl::Status Queue(Pending pending) {
@@ -566,13 +588,13 @@ class RowApplier {
     if (pending_.empty()) return absl::OkStatus();
     constexpr absl::string_view kHead =
         "INSERT INTO dataset_values (city_id, year, measure, category, country_code, value, "
-        "flags, source, comment, warnings, stored_by, stored_at_us, last_job)";
+        "flags, source, comment, warnings, stored_by, stored_at_us)";
     constexpr absl::string_view kUpsert =
         " ON CONFLICT (city_id, year, measure, category) DO UPDATE SET value = excluded.value, "
         "flags = excluded.flags, source = excluded.source, comment = excluded.comment, "
         "warnings = excluded.warnings, stored_by = excluded.stored_by, stored_at_us = "
-        "excluded.stored_at_us, last_job = excluded.last_job";
-    constexpr size_t kWidth = 13;
+        "excluded.stored_at_us";
+    constexpr size_t kWidth = 12;
     std::vector<Value> params;
     std::vector<std::string> warnings;  // encoded, alive until each statement ran
     std::vector<ChangeRow> changes;
@@ -586,18 +608,15 @@ class RowApplier {
         const Pending& p = pending_[i];
         const StoredValue& v = *p.value;
         warnings.push_back(EncodeWarnings(v.warnings));
-        params.insert(params.end(),
-                      {TextRef{v.key.city_id}, int64_t{v.key.year}, TextRef{v.key.measure},
-                       TextRef{v.key.category}, TextRef{p.ctx->dataset.country},
-                       OptionalReal(v.value), int64_t{v.flags.Bits()}, TextRef{v.source},
-                       TextRef{v.comment}, TextRef{warnings.back()}, TextRef{v.stored_by},
-                       v.stored_at_us, TextRef{origin_.job_id}});
-        if (p.changed) {
-          GNLC_ASSIGN_OR_RETURN(int64_t seq, NextSeq());
-          changes.push_back({seq, ChangeKind::kValueWritten, v.key.city_id, p.ctx->dataset.country,
-                             v.key.measure, v.key.category, v.key.year, p.ctx->dataset.revision,
-                             &v});
-        }
+        params.insert(
+            params.end(),
+            {TextRef{v.key.city_id}, int64_t{v.key.year}, TextRef{v.key.measure},
+             TextRef{v.key.category}, TextRef{p.ctx->dataset.country}, OptionalReal(v.value),
+             int64_t{v.flags.Bits()}, TextRef{v.source}, TextRef{v.comment},
+             TextRef{warnings.back()}, TextRef{v.stored_by}, v.stored_at_us});
+        GNLC_ASSIGN_OR_RETURN(int64_t seq, NextSeq());
+        changes.push_back({seq, ChangeKind::kValueWritten, v.key.city_id, p.ctx->dataset.country,
+                           v.key.measure, v.key.category, v.key.year, p.ctx->dataset.revision, &v});
       }
       GNLC_RETURN_IF_ERROR(
           conn_.Execute(MultiRowInsert(kHead, kWidth, n, kUpsert), params).status());
@@ -617,6 +636,7 @@ class RowApplier {
   std::map<std::pair<std::string, int>, DatasetContext> contexts_;
   std::vector<Pending> pending_;
   absl::flat_hash_set<const StoredValue*> queued_;
+  std::vector<const ValueKey*> accepted_;
   int64_t next_seq_ = 0;  // 0: the counters row is not taken yet
 };
 
@@ -645,6 +665,33 @@ std::string NewJobId() {
 
 json ScopeJson(const ImportJob& job) {
   return {{"cities", job.scope_cities}, {"years", job.scope_years}};
+}
+
+// Records the keys a replace-scope job sent (once each).
+absl::Status RecordJobKeys(Connection& conn, const std::string& job_id,
+                           const std::vector<const ValueKey*>& keys) {
+  constexpr absl::string_view kHead =
+      "INSERT INTO import_job_keys (job_id, city_id, year, measure, category)";
+  constexpr absl::string_view kOnce =
+      " ON CONFLICT (job_id, city_id, year, measure, category) DO NOTHING";
+  constexpr size_t kWidth = 5;
+  using Key = std::tuple<std::string_view, int, std::string_view, std::string_view>;
+  // One statement must not name a key twice (PostgreSQL), so keys are deduplicated first.
+  std::set<Key> unique;
+  for (const ValueKey* k : keys) unique.insert({k->city_id, k->year, k->measure, k->category});
+  std::vector<Key> all(unique.begin(), unique.end());
+  std::vector<Value> params;
+  for (size_t first = 0; first < all.size(); first += kRowsPerStatement) {
+    size_t n = std::min(kRowsPerStatement, all.size() - first);
+    params.clear();
+    for (size_t i = first; i < first + n; ++i) {
+      const auto& [city, year, measure, category] = all[i];
+      params.insert(params.end(), {TextRef{job_id}, TextRef{city}, int64_t{year}, TextRef{measure},
+                                   TextRef{category}});
+    }
+    GNLC_RETURN_IF_ERROR(conn.Execute(MultiRowInsert(kHead, kWidth, n, kOnce), params).status());
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<ImportJob> LoadJob(Connection& conn, const std::string& job_id) {
@@ -699,12 +746,19 @@ absl::StatusOr<WriteOutcome> IndicatorStore::WriteValues(
     RowApplier applier(conn, catalog_, countries, origin, strict, now);
     GNLC_RETURN_IF_ERROR(applier.Apply(rows, out));
     if (!idem.request_id.empty() && encode) {
-      GNLC_RETURN_IF_ERROR(
-          conn.Execute("INSERT INTO idempotency (principal, request_id, method, "
-                       "fingerprint, answer, created_at_us) VALUES ($1, $2, "
-                       "'WriteValues', $3, $4, $5)",
-                       {idem.principal, idem.request_id, idem.fingerprint, encode(out), now})
-              .status());
+      absl::Status recorded =
+          conn.Execute(
+                  "INSERT INTO idempotency (principal, request_id, method, "
+                  "fingerprint, answer, created_at_us) VALUES ($1, $2, "
+                  "'WriteValues', $3, $4, $5)",
+                  {idem.principal, idem.request_id, idem.fingerprint, encode(out), now})
+              .status();
+      if (recorded.code() == absl::StatusCode::kAlreadyExists) {
+        // A concurrent retry of this request committed first: this one writes nothing.
+        return ErrorWithReason(absl::StatusCode::kAlreadyExists, "REQUEST_REPLAYED",
+                               "this request_id was already answered");
+      }
+      GNLC_RETURN_IF_ERROR(recorded);
     }
     return absl::OkStatus();
   });
@@ -805,7 +859,7 @@ absl::StatusOr<Dataset> IndicatorStore::Step(const std::string& city_id, int yea
   const DatasetStep& step = StepOf(action);
   GNLC_RETURN_IF_ERROR(db_.Write([&](Connection& conn) -> absl::Status {
     std::string name = ValueKey{city_id, year, "", ""}.DatasetName();
-    GNLC_ASSIGN_OR_RETURN(auto found, LoadDataset(conn, city_id, year));
+    GNLC_ASSIGN_OR_RETURN(auto found, LockDataset(conn, city_id, year));
     if (!found) return NotFound("dataset", name);
     Dataset d = *found;
     if (etag && *etag != d.etag) {
@@ -981,7 +1035,7 @@ absl::StatusOr<std::vector<StoredValue>> IndicatorStore::DatasetAsOf(const std::
   return out;
 }
 
-absl::StatusOr<std::vector<Change>> IndicatorStore::ListChanges(const ChangeFilter& f) {
+absl::StatusOr<IndicatorStore::ChangePage> IndicatorStore::ListChanges(const ChangeFilter& f) {
   std::string sql = absl::StrCat("SELECT ", kChangeColumns, " FROM changes WHERE seq > $1");
   std::vector<Value> params = {f.after_seq};
   auto param = [&](Value v) {
@@ -1000,13 +1054,24 @@ absl::StatusOr<std::vector<Change>> IndicatorStore::ListChanges(const ChangeFilt
     absl::StrAppend(&sql, ")");
   }
   absl::StrAppend(&sql, " ORDER BY seq LIMIT ", param(int64_t{f.limit}));
-  std::vector<Change> out;
+  ChangePage page;
+  page.scanned_to = f.after_seq;
   GNLC_RETURN_IF_ERROR(db_.Read([&](Connection& conn) -> absl::Status {
     GNLC_ASSIGN_OR_RETURN(auto rows, conn.Query(sql, params));
-    for (const Row& r : rows) out.push_back(ChangeFromRow(r));
+    for (const Row& r : rows) page.changes.push_back(ChangeFromRow(r));
+    if (static_cast<int>(rows.size()) == f.limit) {
+      page.scanned_to = page.changes.back().seq;  // a full page: more may match beyond it
+      return absl::OkStatus();
+    }
+    // Not full: everything up to the newest change in this snapshot was read. Seq order is
+    // commit order, so no change at or below it can commit later.
+    GNLC_ASSIGN_OR_RETURN(auto newest, conn.Query("SELECT MAX(seq) FROM changes"));
+    if (!newest.empty() && !newest[0].IsNull(0)) {
+      page.scanned_to = std::max(page.scanned_to, newest[0].Int(0));
+    }
     return absl::OkStatus();
   }));
-  return out;
+  return page;
 }
 
 absl::StatusOr<int64_t> IndicatorStore::LatestChangeSeq() {
@@ -1072,25 +1137,30 @@ absl::StatusOr<BatchResult> IndicatorStore::ApplyBatch(
     const std::map<std::string, std::string>& countries, const std::string& actor) {
   BatchResult result;
   int64_t now = NowMicros();
-  WriteOrigin origin{actor, absl::StrCat("importJobs/", job.job_id, "/batches/", batch_id),
-                     job.job_id};
-  absl::Status st = db_.Write([&](Connection& conn) -> absl::Status {
-    result = BatchResult();
+  WriteOrigin origin{actor, absl::StrCat("importJobs/", job.job_id, "/batches/", batch_id)};
+  // A batch seen before answers with its recorded result.
+  auto replay = [&](Connection& conn, bool& found) -> absl::Status {
     GNLC_ASSIGN_OR_RETURN(auto seen, conn.Query("SELECT fingerprint, result FROM import_batches "
                                                 "WHERE job_id = $1 AND batch_id = $2",
                                                 {job.job_id, batch_id}));
-    if (!seen.empty()) {
-      if (seen[0].Text(0) != fingerprint) {
-        return InvalidArgumentError(
-            {{"batch.batch_id",
-              absl::StrCat("batch '", batch_id,
-                           "' was already applied with different rows; a batch id names one "
-                           "batch for the life of its job")}});
-      }
-      result = DecodeBatch(seen[0].Text(1));
-      result.replayed = true;
-      return absl::OkStatus();
+    found = !seen.empty();
+    if (!found) return absl::OkStatus();
+    if (seen[0].Text(0) != fingerprint) {
+      return InvalidArgumentError(
+          {{"batch.batch_id",
+            absl::StrCat("batch '", batch_id,
+                         "' was already applied with different rows; a batch id names one "
+                         "batch for the life of its job")}});
     }
+    result = DecodeBatch(seen[0].Text(1));
+    result.replayed = true;
+    return absl::OkStatus();
+  };
+  absl::Status st = db_.Write([&](Connection& conn) -> absl::Status {
+    result = BatchResult();
+    bool seen = false;
+    GNLC_RETURN_IF_ERROR(replay(conn, seen));
+    if (seen) return absl::OkStatus();
     GNLC_ASSIGN_OR_RETURN(ImportJob current, LoadJob(conn, job.job_id));
     if (current.state != JobState::kOpen) {
       return PreconditionError("JOB_CLOSED",
@@ -1099,16 +1169,19 @@ absl::StatusOr<BatchResult> IndicatorStore::ApplyBatch(
                                  "start a new job to send more batches"}});
     }
     WriteOutcome outcome;
+    RowApplier applier(conn, catalog_, countries, origin, /*strict=*/false, now);
     if (job.dry_run) {
       // Apply for real inside a savepoint, then undo: the checks and warnings are exact.
       GNLC_RETURN_IF_ERROR(conn.Execute("SAVEPOINT dry_run").status());
-      RowApplier applier(conn, catalog_, countries, origin, /*strict=*/false, now);
       GNLC_RETURN_IF_ERROR(applier.Apply(rows, outcome));
       GNLC_RETURN_IF_ERROR(conn.Execute("ROLLBACK TO SAVEPOINT dry_run").status());
       GNLC_RETURN_IF_ERROR(conn.Execute("RELEASE SAVEPOINT dry_run").status());
     } else {
-      RowApplier applier(conn, catalog_, countries, origin, /*strict=*/false, now);
       GNLC_RETURN_IF_ERROR(applier.Apply(rows, outcome));
+    }
+    if (job.mode == SyncMode::kReplaceScope) {
+      // What the job sent, kept (for a dry run too) so that its commit removes only the rest.
+      GNLC_RETURN_IF_ERROR(RecordJobKeys(conn, job.job_id, applier.accepted()));
     }
     result.batch_id = batch_id;
     result.rows = row_count;
@@ -1138,6 +1211,13 @@ absl::StatusOr<BatchResult> IndicatorStore::ApplyBatch(
                  {job.job_id, EncodeSummary(s), now})
         .status();
   });
+  if (st.code() == absl::StatusCode::kAlreadyExists) {
+    // The same batch committed first on another stream (a client that reconnected while its
+    // first attempt was still running): answer as that one did.
+    bool seen = false;
+    GNLC_RETURN_IF_ERROR(db_.Read([&](Connection& conn) { return replay(conn, seen); }));
+    if (seen) return result;
+  }
   if (!st.ok()) return st;
   return result;
 }
@@ -1150,35 +1230,45 @@ absl::StatusOr<ImportJob> IndicatorStore::CommitJob(const std::string& job_id,
     if (job.state == JobState::kCommitted) return absl::OkStatus();  // a retried commit
     std::vector<Change> changes;
     if (job.mode == SyncMode::kReplaceScope) {
+      // The values of the scope that no batch of the job sent.
+      constexpr absl::string_view kNotSent =
+          " FROM dataset_values WHERE city_id = $1 AND year = $2 AND NOT EXISTS (SELECT 1 FROM "
+          "import_job_keys k WHERE k.job_id = $3 AND k.city_id = dataset_values.city_id AND "
+          "k.year = dataset_values.year AND k.measure = dataset_values.measure AND k.category = "
+          "dataset_values.category)";
       for (const std::string& city : job.scope_cities) {
         for (int year : job.scope_years) {
-          GNLC_ASSIGN_OR_RETURN(auto d, LoadDataset(conn, city, year));
+          GNLC_ASSIGN_OR_RETURN(auto d, LockDataset(conn, city, year));
           if (!d) continue;
-          GNLC_ASSIGN_OR_RETURN(
-              auto stale, conn.Query(absl::StrCat("SELECT ", kValueColumns,
-                                                  " FROM dataset_values WHERE city_id = $1 AND "
-                                                  "year = $2 AND last_job <> $3"),
-                                     {city, int64_t{year}, job_id}));
-          if (stale.empty()) continue;
-          if (d->state != DatasetState::kDraft) {
-            Rejection& r = job.summary.rejections["DATASET_LOCKED"];
-            if (r.example.empty()) {
-              r.example = absl::StrCat(d->Name(), " is ", StateName(d->state),
-                                       ": its values outside this job were not removed");
+          if (job.dry_run || d->state != DatasetState::kDraft) {
+            GNLC_ASSIGN_OR_RETURN(auto count, conn.Query(absl::StrCat("SELECT COUNT(*)", kNotSent),
+                                                         {city, int64_t{year}, job_id}));
+            int64_t n = count[0].Int(0);
+            if (n == 0) continue;
+            if (d->state == DatasetState::kDraft) {  // a dry run: what it would remove
+              job.summary.removed += n;
+              continue;
             }
+            // A rejection without rows: nothing of the file was refused, but the dataset was
+            // not replaced.
+            Rejection& r = job.summary.rejections["SCOPE_NOT_REPLACED"];
+            absl::StrAppend(&r.example, r.example.empty() ? "" : "; ", d->Name(), " is ",
+                            StateName(d->state), ": ", n, " values the job did not send remain");
             continue;
           }
-          for (const Row& row : stale) {
-            StoredValue old = ValueFromRow(row);
-            ++job.summary.removed;
-            if (job.dry_run) continue;
+          GNLC_ASSIGN_OR_RETURN(
+              auto removed,
+              conn.Query(absl::StrCat("DELETE", kNotSent, " RETURNING measure, category"),
+                         {city, int64_t{year}, job_id}));
+          if (removed.empty()) continue;
+          for (const Row& row : removed) {
             Change c;
             c.kind = ChangeKind::kValueRemoved;
             c.city_id = city;
             c.country = d->country;
             c.year = year;
-            c.measure = old.key.measure;
-            c.category = old.key.category;
+            c.measure = row.Text(0);
+            c.category = row.Text(1);
             c.revision = d->revision;
             c.actor = actor;
             c.origin = absl::StrCat("importJobs/", job_id);
@@ -1186,11 +1276,7 @@ absl::StatusOr<ImportJob> IndicatorStore::CommitJob(const std::string& job_id,
             c.at_us = now;
             changes.push_back(std::move(c));
           }
-          if (job.dry_run) continue;
-          GNLC_RETURN_IF_ERROR(conn.Execute("DELETE FROM dataset_values WHERE city_id = $1 AND "
-                                            "year = $2 AND last_job <> $3",
-                                            {city, int64_t{year}, job_id})
-                                   .status());
+          job.summary.removed += static_cast<int64_t>(removed.size());
           GNLC_RETURN_IF_ERROR(conn.Execute("UPDATE datasets SET etag = etag + 1, updated_at_us "
                                             "= $3 WHERE city_id = $1 AND year = $2",
                                             {city, int64_t{year}, now})

@@ -52,7 +52,6 @@ struct Dataset {
 struct WriteOrigin {
   std::string actor;   // principal
   std::string origin;  // "requests/{id}", "importJobs/{job}/batches/{batch}" or ""
-  std::string job_id;  // the import job writing, for replace-scope; "" otherwise
 };
 
 // A row of a request or batch, with its number in the client's file (0 for unary writes).
@@ -219,7 +218,14 @@ class IndicatorStore {
   absl::StatusOr<std::vector<StoredValue>> DatasetAsOf(const std::string& city_id, int year,
                                                        int64_t at_us);
 
-  absl::StatusOr<std::vector<Change>> ListChanges(const ChangeFilter& filter);
+  // The changes after filter.after_seq that the filter lets through, oldest first, and how far
+  // the log was read: a follower resumes after `scanned_to`, so changes the filter hides are
+  // not read again at every poll.
+  struct ChangePage {
+    std::vector<Change> changes;
+    int64_t scanned_to = 0;
+  };
+  absl::StatusOr<ChangePage> ListChanges(const ChangeFilter& filter);
   absl::StatusOr<int64_t> LatestChangeSeq();
 
   // Import jobs. A job belongs to the principal that opened it.

@@ -48,7 +48,7 @@ class IndicatorStoreSuite : public ::testing::Test {
 
   WriteOutcome Write(std::vector<NumberedWrite> rows, const std::string& actor = "city:cn-hangzhou",
                      const std::string& origin = "") {
-    auto out = store_->WriteValues(rows, kCountries, {actor, origin, ""}, /*strict=*/true);
+    auto out = store_->WriteValues(rows, kCountries, {actor, origin}, /*strict=*/true);
     EXPECT_TRUE(out.ok()) << out.status();
     return out.ok() ? *out : WriteOutcome();
   }
@@ -74,7 +74,7 @@ class IndicatorStoreSuite : public ::testing::Test {
     f.limit = 10000;
     auto c = store_->ListChanges(f);
     EXPECT_TRUE(c.ok()) << c.status();
-    return c.ok() ? *c : std::vector<Change>();
+    return c.ok() ? c->changes : std::vector<Change>();
   }
 
   std::unique_ptr<sql::TestDatabase> test_db_;
@@ -160,7 +160,7 @@ TEST_F(IndicatorStoreSuite, ReviewPublishesASnapshotThatChangesOnlyThroughANewRe
 
   // Submitted data is locked: strict writes fail and write nothing.
   auto locked = store_->WriteValues(std::vector{Row("cn-hangzhou", 2023, "1.1.2a", 70)}, kCountries,
-                                    {"city:cn-hangzhou", "", ""}, true);
+                                    {"city:cn-hangzhou", ""}, true);
   EXPECT_EQ(locked.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(ErrorReason(locked.status()), "DATASET_LOCKED");
 
@@ -214,7 +214,7 @@ TEST_F(IndicatorStoreSuite, DatasetAsOfAPastTime) {
   Write({Row("cn-hangzhou", 2023, "1.1.2a", 61), Row("cn-hangzhou", 2023, "1.2.2a", 5, "total")});
   auto first = store_->ListChanges({});
   ASSERT_TRUE(first.ok());
-  int64_t between = first->back().at_us;
+  int64_t between = first->changes.back().at_us;
   std::this_thread::sleep_for(std::chrono::milliseconds(2));  // distinct timestamps
   Write({Row("cn-hangzhou", 2023, "1.1.2a", 70), Removal("cn-hangzhou", 2023, "1.2.2a", "total")});
 
@@ -243,18 +243,27 @@ TEST_F(IndicatorStoreSuite, ChangeFeedIsOrderedAndScoped) {
   ChangeFilter partner;
   partner.published_only = true;
   auto seen = store_->ListChanges(partner);
-  ASSERT_THAT(*seen, SizeIs(1));
-  EXPECT_EQ((*seen)[0].kind, ChangeKind::kDatasetPublished);
+  ASSERT_THAT(seen->changes, SizeIs(1));
+  EXPECT_EQ(seen->changes[0].kind, ChangeKind::kDatasetPublished);
+  // The partner resumes after everything read, not after the last change it was shown.
+  EXPECT_EQ(seen->scanned_to, all.back().seq);
+  Write({Row("cn-hangzhou", 2023, "1.1.2a", 62)});
+  partner.after_seq = seen->scanned_to;
+  auto later = store_->ListChanges(partner);
+  EXPECT_THAT(later->changes, IsEmpty());
+  EXPECT_EQ(later->scanned_to, all.back().seq + 1);
 
   ChangeFilter ministry;
   ministry.scope_country = "CN";
+  ministry.limit = 2;
   auto cn = store_->ListChanges(ministry);
-  ASSERT_THAT(*cn, SizeIs(2));  // its own value and the French publication
-  EXPECT_EQ((*cn)[0].country, "CN");
+  ASSERT_THAT(cn->changes, SizeIs(2));  // its own value and the French publication
+  EXPECT_EQ(cn->changes[0].country, "CN");
+  EXPECT_EQ(cn->scanned_to, cn->changes.back().seq);  // a full page stops at its last change
 
   ChangeFilter resumed;
   resumed.after_seq = all[2].seq;
-  EXPECT_THAT(*store_->ListChanges(resumed), SizeIs(2));
+  EXPECT_THAT(store_->ListChanges(resumed)->changes, SizeIs(3));  // two, and the later write
 }
 
 TEST_F(IndicatorStoreSuite, ConcurrentWritersGetGaplessCommitOrderedSequence) {
@@ -264,7 +273,7 @@ TEST_F(IndicatorStoreSuite, ConcurrentWritersGetGaplessCommitOrderedSequence) {
       for (int i = 0; i < 10; ++i) {
         auto out = store_->WriteValues(
             std::vector{Row(t % 2 ? "cn-hangzhou" : "cn-beijing", 2000 + t, "1.1.2a", i)},
-            kCountries, {"secretariat", "", ""}, true);
+            kCountries, {"secretariat", ""}, true);
         EXPECT_TRUE(out.ok()) << out.status();
       }
     });
@@ -363,19 +372,45 @@ TEST_F(ImportJobSuite, ReplaceScopeRemovesWhatTheJobDidNotSend) {
   EXPECT_THAT(Values(true, "cn-beijing"), IsEmpty());
 }
 
+TEST_F(ImportJobSuite, ReplaceScopeKeepsWhatTheJobSentEvenIfOthersWroteItSince) {
+  Write({Row("cn-hangzhou", 2023, "1.1.2a", 61), Row("cn-hangzhou", 2023, "1.3.2b", 4)});
+  ImportJob job = NewJob(SyncMode::kReplaceScope);
+  Batch(job, "b1", {Row("cn-hangzhou", 2023, "1.1.2a", 61, "", 1)});
+  // The coordinator corrects the value the job sent, and another job sends it unchanged.
+  Write({Row("cn-hangzhou", 2023, "1.1.2a", 62)});
+  ImportJob other = NewJob(SyncMode::kMerge);
+  Batch(other, "b1", {Row("cn-hangzhou", 2023, "1.1.2a", 62, "", 1)});
+  auto committed = store_->CommitJob(job.job_id, job.owner);
+  ASSERT_TRUE(committed.ok()) << committed.status();
+  EXPECT_EQ(committed->summary.removed, 1);  // 1.3.2b only
+  ASSERT_THAT(Values(true), SizeIs(1));
+  EXPECT_EQ(*Values(true)[0].value, 62);
+  EXPECT_EQ(AllChanges().back().kind, ChangeKind::kValueRemoved);
+  EXPECT_EQ(AllChanges().back().measure, "1.3.2b");
+}
+
+TEST_F(IndicatorStoreSuite, RemovingFromADatasetNobodyWroteCreatesNothing) {
+  WriteOutcome out = Write({Removal("cn-hangzhou", 2019, "1.1.2a")});
+  EXPECT_EQ(out.unchanged, 1);
+  EXPECT_EQ(store_->GetDataset("cn-hangzhou", 2019).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(AllChanges(), IsEmpty());
+}
+
 TEST_F(ImportJobSuite, DryRunWritesNothingButTheReport) {
-  Write({Row("cn-hangzhou", 2023, "1.3.2b", 4)});
+  Write({Row("cn-hangzhou", 2023, "1.3.2b", 4), Row("cn-hangzhou", 2023, "1.2.3a", 12)});
   size_t changes_before = AllChanges().size();
   ImportJob job = NewJob(SyncMode::kReplaceScope, /*dry_run=*/true);
-  BatchResult r = Batch(job, "b1",
-                        {Row("cn-hangzhou", 2023, "1.1.2a", 61, "", 1),
-                         Row("cn-beijing", 2023, "1.1.2a", 50, "", 2)});
+  BatchResult r = Batch(
+      job, "b1",
+      {Row("cn-hangzhou", 2023, "1.1.2a", 61, "", 1), Row("cn-beijing", 2023, "1.1.2a", 50, "", 2),
+       Row("cn-hangzhou", 2023, "1.2.3a", 12, "", 3)});
   EXPECT_EQ(r.applied, 2);
+  EXPECT_EQ(r.unchanged, 1);
   auto committed = store_->CommitJob(job.job_id, job.owner);
   ASSERT_TRUE(committed.ok());
-  EXPECT_EQ(committed->summary.removed, 1);  // would remove 1.3.2b
+  EXPECT_EQ(committed->summary.removed, 1);  // would remove 1.3.2b, not the re-sent 1.2.3a
   EXPECT_EQ(AllChanges().size(), changes_before);
-  ASSERT_THAT(Values(true), SizeIs(1));
+  ASSERT_THAT(Values(true), SizeIs(2));
   EXPECT_FALSE(store_->GetDataset("cn-beijing", 2023).ok());
   EXPECT_EQ(*store_->LatestChangeSeq(), static_cast<int64_t>(changes_before));
 }

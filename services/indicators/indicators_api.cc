@@ -603,7 +603,7 @@ grpc::ServerUnaryReactor* IndicatorApi::WriteValues(grpc::CallbackServerContext*
                               CheckCities(grant, CallerToken(*ctx), rows, "values"));
         WriteOrigin origin{
             grant.principal.ToString(),
-            idem.request_id.empty() ? "" : absl::StrCat("requests/", idem.request_id), ""};
+            idem.request_id.empty() ? "" : absl::StrCat("requests/", idem.request_id)};
         v1::WriteValuesResponse answer;
         auto encode = [&answer](const WriteOutcome& out) {
           answer.Clear();
@@ -923,9 +923,9 @@ grpc::ServerUnaryReactor* IndicatorApi::ListChanges(grpc::CallbackServerContext*
     FieldErrors errors;
     f.limit = PageSize(req->page_size(), errors);
     GNLC_RETURN_IF_ERROR(errors.ToStatus());
-    GNLC_ASSIGN_OR_RETURN(auto changes, store_.ListChanges(f));
-    for (const Change& c : changes) ChangeToProto(c, resp->add_changes());
-    resp->set_last_cursor(changes.empty() ? req->after_cursor() : absl::StrCat(changes.back().seq));
+    GNLC_ASSIGN_OR_RETURN(auto page, store_.ListChanges(f));
+    for (const Change& c : page.changes) ChangeToProto(c, resp->add_changes());
+    resp->set_last_cursor(absl::StrCat(page.scanned_to));
     return absl::OkStatus();
   });
 }
@@ -944,12 +944,12 @@ grpc::ServerWriteReactor<v1::WatchChangesResponse>* IndicatorApi::WatchChanges(
     return absl::OkStatus();
   };
   auto next = [this, filter]() -> absl::StatusOr<std::vector<v1::WatchChangesResponse>> {
-    GNLC_ASSIGN_OR_RETURN(auto changes, store_.ListChanges(*filter));
+    GNLC_ASSIGN_OR_RETURN(auto page, store_.ListChanges(*filter));
+    filter->after_seq = page.scanned_to;
     std::vector<v1::WatchChangesResponse> out;
-    if (changes.empty()) return out;
+    if (page.changes.empty()) return out;
     out.emplace_back();
-    for (const Change& c : changes) ChangeToProto(c, out.back().add_changes());
-    filter->after_seq = changes.back().seq;
+    for (const Change& c : page.changes) ChangeToProto(c, out.back().add_changes());
     return out;
   };
   return new FeedStream<v1::WatchChangesResponse>(gate_, ctx, "WatchChanges", stopping_, start,

@@ -39,8 +39,7 @@ CREATE TABLE review_steps (
   PRIMARY KEY (city_id, year, step)
 );
 
--- The working copy: what writers see and change. last_job marks the import job that last
--- wrote a value, so that replace-scope can remove what a job did not send. No index on
+-- The working copy: what writers see and change. No index on
 -- country_code: reads by country go through datasets_by_country and the primary key, and
 -- every index here is paid for by each value a ministry syncs.
 CREATE TABLE dataset_values (
@@ -56,7 +55,6 @@ CREATE TABLE dataset_values (
   warnings TEXT NOT NULL,
   stored_by TEXT NOT NULL,
   stored_at_us BIGINT NOT NULL,
-  last_job TEXT NOT NULL,
   PRIMARY KEY (city_id, year, measure, category)
 ){{WITHOUT_ROWID}};
 
@@ -139,6 +137,17 @@ CREATE TABLE import_batches (
   PRIMARY KEY (job_id, batch_id)
 );
 CREATE UNIQUE INDEX import_batches_in_order ON import_batches (job_id, ordinal);
+
+-- The keys a replace-scope job sent: at commit, the values of its scope not among them are
+-- removed. (Kept per job, not as a mark on each value, which any later writer would change.)
+CREATE TABLE import_job_keys (
+  job_id TEXT NOT NULL,
+  city_id TEXT NOT NULL,
+  year INTEGER NOT NULL,
+  measure TEXT NOT NULL,
+  category TEXT NOT NULL,
+  PRIMARY KEY (job_id, city_id, year, measure, category)
+){{WITHOUT_ROWID}};
 )sql"},
   };
   return kMigrations;
