@@ -10,25 +10,39 @@
 namespace gnlc {
 
 CachingAuthenticator::CachingAuthenticator(Authenticator& inner, std::chrono::milliseconds ttl,
-                                           Clock clock)
-    : inner_(inner), ttl_(ttl), clock_(std::move(clock)) {}
+                                           Clock clock,
+                                           std::chrono::milliseconds stale_during_outage)
+    : inner_(inner),
+      ttl_(ttl),
+      stale_during_outage_(stale_during_outage),
+      clock_(std::move(clock)) {}
 
 absl::StatusOr<Principal> CachingAuthenticator::Authenticate(absl::string_view token) {
   std::string key = HashApiKey(token);
   auto now = clock_();
   {
     std::lock_guard lock(mu_);
-    if (auto it = entries_.find(key); it != entries_.end() && it->second.expires > now) {
+    if (auto it = entries_.find(key); it != entries_.end() && now - it->second.verified < ttl_) {
       return it->second.result;
     }
   }
   absl::StatusOr<Principal> result = inner_.Authenticate(token);
-  // An outage is not an answer about the key: ask again next time.
+  if (!result.ok() && result.status().code() == absl::StatusCode::kUnavailable) {
+    // An outage is not an answer about the key: ask again next time, and meanwhile accept a
+    // principal verified recently enough.
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(key);
+    if (it != entries_.end() && it->second.result.ok() &&
+        now - it->second.verified < stale_during_outage_) {
+      return it->second.result;
+    }
+    return result;
+  }
   if (!result.ok() && result.status().code() != absl::StatusCode::kUnauthenticated) return result;
   std::lock_guard lock(mu_);
   constexpr size_t kMaxEntries = 100000;  // bounds memory under a flood of made-up keys
   if (entries_.size() >= kMaxEntries) entries_.clear();
-  entries_[key] = Entry{result, now + ttl_};
+  entries_[key] = Entry{result, now};
   return result;
 }
 

@@ -29,21 +29,25 @@ class Authenticator {
 };
 
 // Remembers answers (principals and refusals, not outages) for `ttl`. The ttl is the bound on
-// how long a revoked key keeps working on a service that uses this cache.
+// how long a revoked key keeps working on a service that uses this cache. While the key store
+// is unreachable, a principal verified within `stale_during_outage` is still accepted, so that
+// reads go on through an outage of membership.
 class CachingAuthenticator final : public Authenticator {
  public:
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
   CachingAuthenticator(Authenticator& inner, std::chrono::milliseconds ttl,
-                       Clock clock = std::chrono::steady_clock::now);
+                       Clock clock = std::chrono::steady_clock::now,
+                       std::chrono::milliseconds stale_during_outage = {});
   absl::StatusOr<Principal> Authenticate(absl::string_view token) override;
 
  private:
   struct Entry {
     absl::StatusOr<Principal> result;
-    std::chrono::steady_clock::time_point expires;
+    std::chrono::steady_clock::time_point verified;
   };
   Authenticator& inner_;
   const std::chrono::milliseconds ttl_;
+  const std::chrono::milliseconds stale_during_outage_;
   Clock clock_;
   std::mutex mu_;
   absl::flat_hash_map<std::string, Entry> entries_;  // keyed by token hash
@@ -65,5 +69,7 @@ class RemoteAuthenticator final : public Authenticator {
 
 // How long other services may keep honouring a revoked key (see README, "API keys").
 inline constexpr std::chrono::seconds kKeyCacheTtl{30};
+// How long, while membership cannot be reached, they keep accepting keys verified before.
+inline constexpr std::chrono::minutes kKeyStaleDuringOutage{10};
 
 }  // namespace gnlc

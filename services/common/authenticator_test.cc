@@ -47,5 +47,25 @@ TEST_F(CachingAuthenticatorTest, RemembersRefusalsButNotOutages) {
   EXPECT_EQ(inner_.calls, 3);  // the outage was not cached
 }
 
+TEST_F(CachingAuthenticatorTest, AcceptsRecentlyVerifiedKeysThroughAnOutageOnly) {
+  CachingAuthenticator cache(inner_, std::chrono::seconds(30), [this] { return now_; },
+                             std::chrono::minutes(10));
+  ASSERT_TRUE(cache.Authenticate("good").ok());
+  EXPECT_EQ(cache.Authenticate("bad").status().code(), absl::StatusCode::kUnauthenticated);
+  inner_.down = true;
+  now_ += std::chrono::minutes(5);  // past the TTL, within the outage allowance
+  EXPECT_EQ(cache.Authenticate("good")->id, "atlas");
+  EXPECT_EQ(cache.Authenticate("bad").status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(cache.Authenticate("never-seen").status().code(), absl::StatusCode::kUnavailable);
+  now_ += std::chrono::minutes(6);  // too old now
+  EXPECT_EQ(cache.Authenticate("good").status().code(), absl::StatusCode::kUnavailable);
+  // Without the allowance (the default), an outage refuses at once.
+  inner_.down = false;
+  ASSERT_TRUE(cache_.Authenticate("good").ok());
+  inner_.down = true;
+  now_ += std::chrono::seconds(31);
+  EXPECT_EQ(cache_.Authenticate("good").status().code(), absl::StatusCode::kUnavailable);
+}
+
 }  // namespace
 }  // namespace gnlc

@@ -782,13 +782,19 @@ absl::StatusOr<Dataset> IndicatorStore::GetDataset(const std::string& city_id, i
     GNLC_ASSIGN_OR_RETURN(auto d, LoadDataset(conn, city_id, year));
     if (!d) return NotFound("dataset", ValueKey{city_id, year, "", ""}.DatasetName());
     out = *d;
-    GNLC_ASSIGN_OR_RETURN(auto counts,
-                          conn.Query("SELECT COUNT(*), COALESCE(SUM(CASE WHEN warnings = '' "
-                                     "THEN 0 ELSE 1 END), 0) FROM dataset_values WHERE "
-                                     "city_id = $1 AND year = $2",
-                                     {city_id, int64_t{year}}));
-    out.value_count = static_cast<int>(counts[0].Int(0));
-    out.warning_count = static_cast<int>(counts[0].Int(1));
+    for (bool published : {false, true}) {
+      GNLC_ASSIGN_OR_RETURN(
+          auto counts,
+          conn.Query(absl::StrCat("SELECT COUNT(*), COALESCE(SUM(CASE WHEN warnings = '' THEN 0 "
+                                  "ELSE 1 END), 0) FROM ",
+                                  published ? "published_values" : "dataset_values",
+                                  " WHERE city_id = $1 AND year = $2"),
+                     {city_id, int64_t{year}}));
+      (published ? out.published_value_count : out.value_count) =
+          static_cast<int>(counts[0].Int(0));
+      (published ? out.published_warning_count : out.warning_count) =
+          static_cast<int>(counts[0].Int(1));
+    }
     GNLC_ASSIGN_OR_RETURN(auto steps,
                           conn.Query("SELECT action, state, revision, actor, comment, at_us FROM "
                                      "review_steps WHERE city_id = $1 AND year = $2 ORDER BY step",
@@ -808,8 +814,10 @@ absl::StatusOr<std::vector<Dataset>> IndicatorStore::ListDatasets(const DatasetF
       "SELECT ", kDatasetColumns,
       ", (SELECT COUNT(*) FROM dataset_values v WHERE v.city_id = datasets.city_id AND v.year = "
       "datasets.year), (SELECT COUNT(*) FROM dataset_values v WHERE v.city_id = "
-      "datasets.city_id AND v.year = datasets.year AND v.warnings <> '') FROM datasets WHERE 1 = "
-      "1");
+      "datasets.city_id AND v.year = datasets.year AND v.warnings <> ''), (SELECT COUNT(*) FROM "
+      "published_values v WHERE v.city_id = datasets.city_id AND v.year = datasets.year), "
+      "(SELECT COUNT(*) FROM published_values v WHERE v.city_id = datasets.city_id AND v.year = "
+      "datasets.year AND v.warnings <> '') FROM datasets WHERE 1 = 1");
   std::vector<Value> params;
   auto param = [&](Value v) {
     params.push_back(std::move(v));
@@ -845,6 +853,8 @@ absl::StatusOr<std::vector<Dataset>> IndicatorStore::ListDatasets(const DatasetF
       out.push_back(DatasetFromRow(r));
       out.back().value_count = static_cast<int>(r.Int(10));
       out.back().warning_count = static_cast<int>(r.Int(11));
+      out.back().published_value_count = static_cast<int>(r.Int(12));
+      out.back().published_warning_count = static_cast<int>(r.Int(13));
     }
     return absl::OkStatus();
   }));

@@ -39,8 +39,10 @@ struct Dataset {
   int published_revision = 0;
   int64_t etag = 0;
   std::string return_comment;
-  int value_count = 0;
+  int value_count = 0;  // of the working copy
   int warning_count = 0;
+  int published_value_count = 0;  // of the published copy
+  int published_warning_count = 0;
   std::vector<ReviewRecord> history;
   int64_t created_at_us = 0;
   int64_t updated_at_us = 0;

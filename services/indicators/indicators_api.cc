@@ -159,8 +159,9 @@ void DatasetToProto(const Dataset& d, bool full_view, v1::Dataset* out) {
   out->set_state(static_cast<v1::DatasetState>(d.state));
   out->set_revision(d.revision);
   out->set_published_revision(d.published_revision);
-  out->set_value_count(d.value_count);
-  out->set_warning_count(d.warning_count);
+  // Others see the published copy's counts: the working copy of a new revision is not theirs.
+  out->set_value_count(full_view ? d.value_count : d.published_value_count);
+  out->set_warning_count(full_view ? d.warning_count : d.published_warning_count);
   out->set_etag(FormatEtag(d.etag));
   SetTime(out->mutable_create_time(), d.created_at_us);
   SetTime(out->mutable_update_time(), d.updated_at_us);
@@ -880,9 +881,9 @@ grpc::ServerUnaryReactor* IndicatorApi::GetSdgView(grpc::CallbackServerContext* 
       }
       for (const std::string& code : features) group.add_features(code);
       for (const StoredValue& v : values) {
-        if (features.contains(catalog_.FindMeasure(v.key.measure)->feature)) {
-          ValueToProto(v, group.add_values());
-        }
+        // A value of a measure a later catalog dropped belongs to no feature.
+        const Measure* m = catalog_.FindMeasure(v.key.measure);
+        if (m != nullptr && features.contains(m->feature)) ValueToProto(v, group.add_values());
       }
       *resp->add_groups() = std::move(group);
     }

@@ -32,7 +32,10 @@ int main(int argc, char** argv) {
   auto membership =
       grpc::CreateChannel(config->membership_address, grpc::InsecureChannelCredentials());
   gnlc::RemoteAuthenticator remote_keys(membership);
-  gnlc::CachingAuthenticator authenticator(remote_keys, gnlc::kKeyCacheTtl);
+  // Keys verified in the last minutes keep working through a membership outage: reads go on.
+  gnlc::CachingAuthenticator authenticator(remote_keys, gnlc::kKeyCacheTtl,
+                                           std::chrono::steady_clock::now,
+                                           gnlc::kKeyStaleDuringOutage);
   gnlc::indicators::MembershipCityDirectory cities(membership);
 
   gnlc::WorkerPool pool(config->workers, config->max_queued_calls);

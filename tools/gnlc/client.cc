@@ -76,8 +76,11 @@ Connection::Connection(ConnectionSettings settings) : settings_(std::move(settin
   membership_ = gnlc::membership::v1::MembershipService::NewStub(channel_);
   access_ = gnlc::access::v1::AccessService::NewStub(channel_);
   // Channels connect lazily: a command that never calls indicators never dials it.
+  // An import job's summary lists every rejected row, however many: no size limit on answers.
+  grpc::ChannelArguments arguments;
+  arguments.SetMaxReceiveMessageSize(-1);
   indicators_ = gnlc::indicators::v1::IndicatorService::NewStub(
-      grpc::CreateChannel(settings_.indicators_address, credentials));
+      grpc::CreateCustomChannel(settings_.indicators_address, credentials, arguments));
 }
 
 void Connection::Prepare(grpc::ClientContext& context, bool with_deadline,

@@ -210,7 +210,8 @@ class Import {
         std::fprintf(stderr, "  line %lld: %s\n", static_cast<long long>(line), why.c_str());
       }
     }
-    bool all_taken = job_.summary().rejected() == 0 && local_rejections_.empty();
+    // Rejections include datasets a replace could not empty (they name no row).
+    bool all_taken = job_.summary().rejections_size() == 0 && local_rejections_.empty();
     return all_taken ? kExitOk : kExitServerError;
   }
 
@@ -225,6 +226,7 @@ class Import {
     if (!columns.ok()) return BadValue(columns.status());
     std::set<std::string> cities;
     std::set<int> years;
+    std::set<std::pair<std::string, int>> pairs;
     for (;;) {
       auto record = reader.Next();
       if (!record.ok()) return BadValue(record.status());
@@ -233,6 +235,23 @@ class Import {
       if (!row.ok()) continue;
       cities.insert(row->city_id());
       years.insert(row->year());
+      pairs.insert({row->city_id(), row->year()});
+    }
+    // The server replaces every year of every city in the scope: a file that holds some of
+    // those datasets but not others would empty the ones it lacks.
+    std::vector<std::string> lacking;
+    for (const auto& c : cities) {
+      for (int y : years) {
+        if (!pairs.contains({c, y})) lacking.push_back(absl::StrCat(c, "/", y));
+      }
+    }
+    if (!lacking.empty()) {
+      return BadValue(absl::InvalidArgumentError(absl::StrCat(
+          "--mode=replace replaces every year of every city in the file, and the file has no "
+          "rows for ",
+          absl::StrJoin(lacking, ", "),
+          ": those datasets would be emptied. Split the file so that each holds the same years "
+          "for all its cities, or use --mode=merge")));
     }
     for (const auto& c : cities) scope.add_city_ids(c);
     for (int y : years) scope.add_years(y);
