@@ -1263,7 +1263,7 @@ absl::StatusOr<ImportJob> IndicatorStore::CommitJob(const std::string& job_id,
             // not replaced.
             Rejection& r = job.summary.rejections["SCOPE_NOT_REPLACED"];
             absl::StrAppend(&r.example, r.example.empty() ? "" : "; ", d->Name(), " is ",
-                            StateName(d->state), ": ", n, " values the job did not send remain");
+                            StateName(d->state), ", so ", n, " of its values stay as they were");
             continue;
           }
           GNLC_ASSIGN_OR_RETURN(

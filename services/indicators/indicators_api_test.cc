@@ -91,9 +91,8 @@ class IndicatorsApiTest : public ::testing::Test {
     store_ = std::make_unique<IndicatorStore>(indicator_db_->db(), Catalog::Builtin());
     ASSERT_TRUE(store_->Migrate().ok());
     remote_keys_ = std::make_unique<RemoteAuthenticator>(member_channel_);
-    keys_ = std::make_unique<CachingAuthenticator>(*remote_keys_, kKeyCacheTtl,
-                                                   std::chrono::steady_clock::now,
-                                                   kKeyStaleDuringOutage);
+    keys_ = std::make_unique<CachingAuthenticator>(
+        *remote_keys_, kKeyCacheTtl, std::chrono::steady_clock::now, kKeyStaleDuringOutage);
     cities_ = std::make_unique<MembershipCityDirectory>(member_channel_);
     pool_ = std::make_unique<WorkerPool>(4, 100);
     metrics_ = std::make_unique<RpcMetrics>("indicators");
@@ -303,9 +302,9 @@ TEST_F(IndicatorsApiTest, MinistryWritesSecretariatPublishesPartnerReadsPublishe
   EXPECT_EQ(locked.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(locked.error_message(), HasSubstr("revision"));
   ASSERT_TRUE(Step(&S::OpenDatasetRevision, hangzhou_, name).ok());
-  ASSERT_TRUE(Write(hangzhou_, {V("cn-hangzhou", 2023, "1.1.2a", 70),
-                                V("cn-hangzhou", 2023, "1.2.3a", 12)})
-                  .ok());
+  ASSERT_TRUE(
+      Write(hangzhou_, {V("cn-hangzhou", 2023, "1.1.2a", 70), V("cn-hangzhou", 2023, "1.2.3a", 12)})
+          .ok());
   for (const auto& v : List(partner_, "cn-hangzhou", false)) {
     if (v.measure() == "1.1.2a") EXPECT_EQ(v.value(), 61);
   }

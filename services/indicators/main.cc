@@ -33,9 +33,8 @@ int main(int argc, char** argv) {
       grpc::CreateChannel(config->membership_address, grpc::InsecureChannelCredentials());
   gnlc::RemoteAuthenticator remote_keys(membership);
   // Keys verified in the last minutes keep working through a membership outage: reads go on.
-  gnlc::CachingAuthenticator authenticator(remote_keys, gnlc::kKeyCacheTtl,
-                                           std::chrono::steady_clock::now,
-                                           gnlc::kKeyStaleDuringOutage);
+  gnlc::CachingAuthenticator authenticator(
+      remote_keys, gnlc::kKeyCacheTtl, std::chrono::steady_clock::now, gnlc::kKeyStaleDuringOutage);
   gnlc::indicators::MembershipCityDirectory cities(membership);
 
   gnlc::WorkerPool pool(config->workers, config->max_queued_calls);

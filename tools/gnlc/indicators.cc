@@ -87,6 +87,10 @@ std::string FormatJob(const iv1::ImportJob& job) {
        {"Warnings", FormatCount(s.warnings())},
        {"Rejected", FormatCount(s.rejected())}});
   for (const auto& r : s.rejections()) {
+    if (r.rows_size() == 0) {  // about datasets, not rows
+      absl::StrAppend(&out, "  ", r.code(), ": ", r.example(), "\n");
+      continue;
+    }
     absl::StrAppend(&out, "  ", r.code(), " (", r.rows_size(), "): rows ", Ranges(r.rows()), "\n",
                     "    e.g. ", r.example(), "\n");
   }
