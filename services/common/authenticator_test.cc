@@ -48,8 +48,8 @@ TEST_F(CachingAuthenticatorTest, RemembersRefusalsButNotOutages) {
 }
 
 TEST_F(CachingAuthenticatorTest, AcceptsRecentlyVerifiedKeysThroughAnOutageOnly) {
-  CachingAuthenticator cache(inner_, std::chrono::seconds(30), [this] { return now_; },
-                             std::chrono::minutes(10));
+  CachingAuthenticator cache(
+      inner_, std::chrono::seconds(30), [this] { return now_; }, std::chrono::minutes(10));
   ASSERT_TRUE(cache.Authenticate("good").ok());
   EXPECT_EQ(cache.Authenticate("bad").status().code(), absl::StatusCode::kUnauthenticated);
   inner_.down = true;

@@ -57,7 +57,10 @@ class FeedStream final : public grpc::ServerWriteReactor<Response> {
     Submit([this] { Fetch(); });
   }
 
-  void OnCancel() override { alarm_.Cancel(); }
+  void OnCancel() override {
+    std::lock_guard lock(mu_);
+    for (grpc::Alarm& alarm : alarms_) alarm.Cancel();
+  }
   void OnDone() override { delete this; }
 
  private:
@@ -86,8 +89,11 @@ class FeedStream final : public grpc::ServerWriteReactor<Response> {
     if (batch->empty() && mode_ == Mode::kUntilEmpty) return Done(absl::OkStatus());
     std::lock_guard lock(mu_);
     if (batch->empty()) {
-      alarm_.Set(absl::ToChronoTime(absl::Now() + kPollInterval),
-                 [this](bool) { Submit([this] { Fetch(); }); });
+      // Two alarms taken in turn: the next poll may be set while the last alarm's callback
+      // is still returning, and an alarm must not be re-set from under its own callback.
+      next_alarm_ = 1 - next_alarm_;
+      alarms_[next_alarm_].Set(absl::ToChronoTime(absl::Now() + kPollInterval),
+                               [this](bool) { Submit([this] { Fetch(); }); });
       return;
     }
     for (Response& r : *batch) pending_.push_back(std::move(r));
@@ -111,7 +117,8 @@ class FeedStream final : public grpc::ServerWriteReactor<Response> {
   std::mutex mu_;
   std::deque<Response> pending_;
   std::atomic<bool> finished_{false};
-  grpc::Alarm alarm_;
+  grpc::Alarm alarms_[2];
+  int next_alarm_ = 0;  // guarded by mu_
 };
 
 }  // namespace gnlc

@@ -462,8 +462,6 @@ class RowApplier {
         StoredValue v = ValueFromRow(r);
         ctx.current[{v.key.measure, v.key.category}] = std::move(v);
       }
-    }
-    if (ctx.writable) {
       // The city's own history: its latest earlier dataset.
       GNLC_ASSIGN_OR_RETURN(auto prev, conn_.Query("SELECT MAX(year) FROM datasets WHERE "
                                                    "city_id = $1 AND year < $2",

@@ -228,8 +228,9 @@ TEST_F(DatabaseSuite, DialectTokensOfMigrations) {
   EXPECT_EQ(MigrationSql("x {{BIGINT_ROW_KEY}}", Dialect::kPostgres), "x BIGINT PRIMARY KEY");
   EXPECT_EQ(MigrationSql("CREATE TABLE t (k TEXT PRIMARY KEY){{WITHOUT_ROWID}}", Dialect::kSqlite),
             "CREATE TABLE t (k TEXT PRIMARY KEY) WITHOUT ROWID");
-  EXPECT_EQ(MigrationSql("CREATE TABLE t (k TEXT PRIMARY KEY){{WITHOUT_ROWID}}", Dialect::kPostgres),
-            "CREATE TABLE t (k TEXT PRIMARY KEY)");
+  EXPECT_EQ(
+      MigrationSql("CREATE TABLE t (k TEXT PRIMARY KEY){{WITHOUT_ROWID}}", Dialect::kPostgres),
+      "CREATE TABLE t (k TEXT PRIMARY KEY)");
 }
 
 }  // namespace
