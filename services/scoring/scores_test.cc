@@ -3,7 +3,9 @@
 #include "services/scoring/scores.h"
 
 #include <cmath>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -202,6 +204,24 @@ TEST(MethodologyTest, ParseNamesEveryProblem) {
   for (const auto& v : FieldViolations(parsed.status())) fields.push_back(v.field);
   EXPECT_THAT(fields,
               testing::IsSupersetOf({"measures.1.1.1a", "measures.1.1.2a", "aggregation.index"}));
+}
+
+TEST(MethodologyTest, TheShippedMethodologyFitsTheCatalog) {
+  std::ifstream in(std::string(GNLC_METHODOLOGY_DIR) + "/kf-2015-equal-v1.json");
+  ASSERT_TRUE(in) << "data/methodology/kf-2015-equal-v1.json is missing";
+  std::stringstream text;
+  text << in.rdbuf();
+  auto m = Methodology::Parse(text.str(), C());
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->id(), "kf-2015-equal-v1");
+  EXPECT_EQ(m->aggregation(Level::kIndex), Aggregation::kGeometric);
+  // GDP per capita is on a log scale between 1,000 and 75,000 PPP dollars.
+  EXPECT_THAT(ScoreValue(*m->For("1.2.1a"), 28400),
+              DoubleNear(100 * std::log(28.4) / std::log(75), 1e-9));
+  EXPECT_TRUE(m->For("2.5.3a")->band.has_value());
+  for (const Measure& measure : C().measures()) {
+    EXPECT_FALSE(m->For(measure.code)->reason.empty()) << measure.code;
+  }
 }
 
 }  // namespace
