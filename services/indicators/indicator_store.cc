@@ -87,51 +87,50 @@ void Reject(Rejections& rejections, const std::string& code, int64_t row,
   r.rows.push_back(row);
 }
 
+// Counts as JSON, with `extra` fields of the batch or job around them.
+json EncodeCounts(const ImportCounts& c, json extra) {
+  extra.update({{"rows", c.rows},
+                {"applied", c.applied},
+                {"unchanged", c.unchanged},
+                {"rejected", c.rejected},
+                {"warnings", c.warnings},
+                {"rejections", EncodeRejections(c.rejections)}});
+  return extra;
+}
+
+void DecodeCounts(const json& doc, ImportCounts& c) {
+  c.rows = doc.value("rows", int64_t{0});
+  c.applied = doc.value("applied", int64_t{0});
+  c.unchanged = doc.value("unchanged", int64_t{0});
+  c.rejected = doc.value("rejected", int64_t{0});
+  c.warnings = doc.value("warnings", int64_t{0});
+  c.rejections = DecodeRejections(doc.value("rejections", json::object()));
+}
+
 std::string EncodeBatch(const BatchResult& b) {
-  return json{{"batch_id", b.batch_id},
-              {"rows", b.rows},
-              {"applied", b.applied},
-              {"unchanged", b.unchanged},
-              {"rejected", b.rejected},
-              {"warnings", b.warnings},
-              {"rejections", EncodeRejections(b.rejections)}}
-      .dump();
+  return EncodeCounts(b, {{"batch_id", b.batch_id}}).dump();
 }
 
 BatchResult DecodeBatch(const std::string& text) {
   json doc = json::parse(text, nullptr, false);
   BatchResult b;
   if (!doc.is_object()) return b;
+  DecodeCounts(doc, b);
   b.batch_id = doc.value("batch_id", "");
-  b.rows = doc.value("rows", int64_t{0});
-  b.applied = doc.value("applied", int64_t{0});
-  b.unchanged = doc.value("unchanged", int64_t{0});
-  b.rejected = doc.value("rejected", int64_t{0});
-  b.warnings = doc.value("warnings", int64_t{0});
-  b.rejections = DecodeRejections(doc.value("rejections", json::object()));
   return b;
 }
 
 std::string EncodeSummary(const JobSummary& s) {
-  return json{{"batches", s.batches},   {"rows", s.rows},
-              {"applied", s.applied},   {"unchanged", s.unchanged},
-              {"rejected", s.rejected}, {"warnings", s.warnings},
-              {"removed", s.removed},   {"rejections", EncodeRejections(s.rejections)}}
-      .dump();
+  return EncodeCounts(s, {{"batches", s.batches}, {"removed", s.removed}}).dump();
 }
 
 JobSummary DecodeSummary(const std::string& text) {
   json doc = json::parse(text, nullptr, false);
   JobSummary s;
   if (!doc.is_object()) return s;
+  DecodeCounts(doc, s);
   s.batches = doc.value("batches", int64_t{0});
-  s.rows = doc.value("rows", int64_t{0});
-  s.applied = doc.value("applied", int64_t{0});
-  s.unchanged = doc.value("unchanged", int64_t{0});
-  s.rejected = doc.value("rejected", int64_t{0});
-  s.warnings = doc.value("warnings", int64_t{0});
   s.removed = doc.value("removed", int64_t{0});
-  s.rejections = DecodeRejections(doc.value("rejections", json::object()));
   return s;
 }
 
@@ -724,6 +723,15 @@ absl::StatusOr<ImportJob> LoadJob(Connection& conn, const std::string& job_id) {
 
 }  // namespace
 
+void ImportCounts::Add(const ImportCounts& other) {
+  rows += other.rows;
+  applied += other.applied;
+  unchanged += other.unchanged;
+  rejected += other.rejected;
+  warnings += other.warnings;
+  MergeRejections(rejections, other.rejections);
+}
+
 absl::Status IndicatorStore::Migrate() { return sql::ApplyMigrations(db_, IndicatorMigrations()); }
 
 absl::StatusOr<WriteOutcome> IndicatorStore::WriteValues(
@@ -1202,12 +1210,7 @@ absl::StatusOr<BatchResult> IndicatorStore::ApplyBatch(
 
     JobSummary& s = current.summary;
     ++s.batches;
-    s.rows += result.rows;
-    s.applied += result.applied;
-    s.unchanged += result.unchanged;
-    s.rejected += result.rejected;
-    s.warnings += result.warnings;
-    MergeRejections(s.rejections, result.rejections);
+    s.Add(result);
     GNLC_RETURN_IF_ERROR(
         conn.Execute("INSERT INTO import_batches (job_id, batch_id, ordinal, fingerprint, "
                      "result, acked_at_us) VALUES ($1, $2, $3, $4, $5, $6)",

@@ -85,26 +85,27 @@ struct Idempotency {
 enum class SyncMode { kMerge = 1, kReplaceScope = 2 };
 enum class JobState { kOpen = 1, kCommitted = 2 };
 
-struct BatchResult {
-  std::string batch_id;
+// What a batch, and a whole job, did with the rows it received.
+struct ImportCounts {
   int64_t rows = 0;
   int64_t applied = 0;
   int64_t unchanged = 0;
   int64_t rejected = 0;
   int64_t warnings = 0;
   Rejections rejections;
+
+  // Adds another's counts (a batch to its job's summary).
+  void Add(const ImportCounts& other);
+};
+
+struct BatchResult : ImportCounts {
+  std::string batch_id;
   bool replayed = false;
 };
 
-struct JobSummary {
+struct JobSummary : ImportCounts {
   int64_t batches = 0;
-  int64_t rows = 0;
-  int64_t applied = 0;
-  int64_t unchanged = 0;
-  int64_t rejected = 0;
-  int64_t warnings = 0;
   int64_t removed = 0;
-  Rejections rejections;
 };
 
 struct ImportJob {
